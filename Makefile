@@ -1,0 +1,58 @@
+# promote-model: every command a user or CI needs. `make demo` and `make test` work from a fresh
+# clone with only Python 3.11, Node.js 20 and npm installed: they build .venv/ and node_modules/.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+ENV ?= dev
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export MLFLOW_DISABLE_TELEMETRY := true
+
+.PHONY: demo test lint typecheck format synth deploy bench lock clean
+
+$(BIN)/.installed: pyproject.toml constraints.txt
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check --upgrade 'pip>=24'
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## demo: promote a model end to end on local servers (the project's main job)
+demo: $(BIN)/.installed node_modules/.installed
+	$(BIN)/python -m devtools.demo
+
+## test: lint, type-check and run the whole test suite (what CI runs)
+test: lint typecheck
+	$(BIN)/pytest
+
+lint: $(BIN)/.installed node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(BIN)/.installed
+	$(BIN)/mypy
+
+format: $(BIN)/.installed
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+## synth: write the CloudFormation template of ENV (dev, staging, prod) to cdk.out/
+synth: $(BIN)/.installed node_modules/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk synth -c environment=$(ENV) --quiet
+
+## deploy: cdk deploy the stack of ENV with the AWS credentials of this shell
+deploy: $(BIN)/.installed node_modules/.installed
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk deploy -c environment=$(ENV) --require-approval broadening
+
+## lock: re-pin every Python package after changing pyproject.toml
+lock: $(BIN)/.installed
+	$(BIN)/pip install --quiet -e '.[dev]'
+	(echo "# Every Python package of the development environment, pinned. Regenerate with: make lock"; \
+	 $(BIN)/pip freeze --exclude-editable | grep -v '^promote-model' | sort -f) > constraints.txt
+
+clean:
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

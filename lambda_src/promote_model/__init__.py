@@ -1,0 +1,1 @@
+"""promote-model: promote an MLflow model version to Production (the Lambda package)."""

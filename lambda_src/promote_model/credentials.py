@@ -1,0 +1,70 @@
+"""Where the MLflow credentials come from: the Secrets Manager secret, or the two variables.
+
+The secret is read through Powertools Parameters, cached across warm invocations for
+``SECRET_MAX_AGE_SECONDS`` so a rotated password is picked up without a cold start.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from promote_model.errors import ConfigurationError
+from promote_model.http_client import Credentials
+from promote_model.settings import ModelManagementSettings
+
+SECRET_MAX_AGE_SECONDS = 300
+
+
+def resolve_credentials(settings: ModelManagementSettings) -> Credentials | None:
+    if settings.credentials_secret_arn is not None:
+        return _credentials_from_secret(settings.credentials_secret_arn)
+    if settings.username is not None and settings.password is not None:
+        return Credentials(settings.username, settings.password)
+    return None
+
+
+def _credentials_from_secret(secret_arn: str) -> Credentials:
+    from aws_lambda_powertools.utilities.parameters.exceptions import (
+        GetParameterError,
+        TransformParameterError,
+    )
+
+    try:
+        value = _secrets_provider().get(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+    except (GetParameterError, TransformParameterError) as error:
+        # Not the error's text: a transform error could quote part of the secret.
+        raise ConfigurationError(
+            "could not read the MLflow credentials secret named by MLFLOW_CREDENTIALS_SECRET_ARN "
+            f"({_cause_name(error)})"
+        ) from None
+    if not isinstance(value, dict):
+        raise _malformed()
+    username, password = value.get("username"), value.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+        raise _malformed()
+    return Credentials(username, password)
+
+
+@cache
+def _secrets_provider() -> Any:
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from botocore.config import Config
+
+    # Bounded, so an unreachable Secrets Manager fails in seconds, not minutes.
+    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+    return SecretsProvider(boto3_client=boto3.client("secretsmanager", config=config))
+
+
+def _malformed() -> ConfigurationError:
+    return ConfigurationError(
+        'the secret named by MLFLOW_CREDENTIALS_SECRET_ARN must be JSON {"username": ..., "password": ...} '
+        "with two non-empty strings"
+    )
+
+
+def _cause_name(error: Exception) -> str:
+    cause = error.__cause__ or error.__context__
+    code = getattr(cause, "response", {}).get("Error", {}).get("Code") if cause is not None else None
+    return code or type(cause or error).__name__

@@ -1,0 +1,74 @@
+"""The Lambda entry point: parse the event, run the promotion once, answer with a plain dict.
+
+Named errors (``RegistryUnavailableError``, ``RegistryAuthError``, ``ConfigurationError``) are
+raised so Step Functions sees their class name as the error type (DESIGN §2).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promote_model.deadline import Deadline
+from promote_model.errors import PromotionError
+from promote_model.observability import (
+    logger,
+    metrics,
+    record_error,
+    record_notification_failure,
+    record_outcome,
+    tracer,
+)
+from promote_model.promotion import promote
+from promote_model.request import InvalidRequest, parse_request
+from promote_model.results import NotPromoted, Promoted, PromotionResult, ReasonCode
+from promote_model.runtime import Runtime
+
+_runtime: Runtime | None = None
+
+
+def current_runtime() -> Runtime:
+    """The execution environment's runtime, built once on the first invocation."""
+    global _runtime
+    if _runtime is None:
+        _runtime = Runtime.from_environ()
+    return _runtime
+
+
+def reset_runtime() -> None:
+    """Forget the runtime, as a new execution environment would (for tests and the CLI)."""
+    global _runtime
+    _runtime = None
+
+
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
+    model_name = event.get("model_name") if isinstance(event, dict) else None
+    try:
+        result = handle(event, remaining_time_millis=context.get_remaining_time_in_millis())
+    except PromotionError as error:
+        record_error(error, model_name if isinstance(model_name, str) else None)
+        raise
+    return result.to_dict()
+
+
+def handle(event: Any, *, remaining_time_millis: int | None) -> PromotionResult:
+    runtime = current_runtime()
+    request = parse_request(event)
+    if isinstance(request, InvalidRequest):
+        result: PromotionResult = NotPromoted(ReasonCode.INVALID_REQUEST, request.reason)
+    else:
+        publisher = runtime.alert_publisher()
+        result = promote(
+            request,
+            registry=runtime.registry(Deadline.for_invocation(remaining_time_millis)),
+            publisher=publisher,
+            environment=runtime.settings.environment,
+            registry_name=runtime.settings.registry_name,
+        )
+        announced = isinstance(result, Promoted) and (result.already_promoted or result.notification_sent)
+        if publisher is not None and isinstance(result, Promoted) and not announced:
+            record_notification_failure(result.model_name, result.new_version)
+    record_outcome(result)
+    return result

@@ -1,0 +1,101 @@
+"""The promotion request: the event's fields, validated by the rules of DESIGN §2.
+
+Parsing never raises: a bad event becomes an ``InvalidRequest`` carrying a reason that names the
+field, so the caller can answer ``INVALID_REQUEST`` without touching the registry.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+MAX_MODEL_NAME_LENGTH = 256
+# MLflow stores versions as 64-bit integers; 18 digits always fit.
+MAX_VERSION_DIGITS = 18
+# A reason quotes at most this much of a rejected value, so a huge field cannot flood a log line.
+_QUOTE_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class PromotionRequest:
+    model_name: str
+    new_version: str | None  # None: promote the latest Staging version
+    confidence: float = 0.0
+
+
+@dataclass(frozen=True)
+class InvalidRequest:
+    reason: str
+
+
+def parse_request(event: Any) -> PromotionRequest | InvalidRequest:
+    if not isinstance(event, dict):
+        return InvalidRequest(f"the event must be a JSON object, got {_json_type(event)}")
+    try:
+        return PromotionRequest(
+            model_name=_model_name(event.get("model_name")),
+            new_version=_new_version(event.get("new_version")),
+            confidence=_confidence(event.get("confidence")),
+        )
+    except _FieldError as problem:
+        return InvalidRequest(str(problem))
+
+
+class _FieldError(ValueError):
+    pass
+
+
+def _model_name(value: Any) -> str:
+    if value is None:
+        raise _FieldError("model_name is required")
+    if not isinstance(value, str):
+        raise _FieldError(f"model_name must be a string, got {_json_type(value)}")
+    name = value.strip()
+    if not name:
+        raise _FieldError("model_name must not be blank")
+    if len(name) > MAX_MODEL_NAME_LENGTH:
+        raise _FieldError(f"model_name must be at most {MAX_MODEL_NAME_LENGTH} characters, got {len(name)}")
+    if not name.isprintable():
+        raise _FieldError("model_name must not contain control characters")
+    return name
+
+
+def _new_version(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise _FieldError(f"new_version must be a positive whole number (string or integer), got {_json_type(value)}")
+    text = str(value).strip() if isinstance(value, str) else str(value)
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > MAX_VERSION_DIGITS:
+        raise _FieldError(f"new_version must be a positive whole number, got {_quote(value)}")
+    number = int(text)
+    if number < 1:
+        raise _FieldError(f"new_version must be a positive whole number, got {_quote(value)}")
+    return str(number)
+
+
+def _confidence(value: Any) -> float:
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise _FieldError(f"confidence must be a number in [0, 1], got {_json_type(value)}")
+    # Compare before converting: float() of a huge JSON integer overflows.
+    in_range = 0 <= value <= 1 if isinstance(value, int) else math.isfinite(value) and 0 <= value <= 1
+    if not in_range:
+        raise _FieldError(f"confidence must be a finite number in [0, 1], got {_quote(value)}")
+    return float(value)
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
+
+
+def _quote(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _QUOTE_LIMIT else text[: _QUOTE_LIMIT - 3] + "..."

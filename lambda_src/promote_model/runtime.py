@@ -1,0 +1,53 @@
+"""What one execution environment keeps across warm invocations: settings, connections, clients.
+
+Built on the first invocation (not at import), so a bad setting raises ``ConfigurationError``
+where Step Functions can see it by name.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cached_property
+from typing import Any
+
+import urllib3
+
+from promote_model.alerts import SnsAlertPublisher
+from promote_model.credentials import resolve_credentials
+from promote_model.deadline import Deadline
+from promote_model.http_client import RegistryHttpClient
+from promote_model.registry import MLflowAdapter
+from promote_model.settings import ModelManagementSettings
+
+
+class Runtime:
+    def __init__(self, settings: ModelManagementSettings) -> None:
+        self.settings = settings
+        # Keep-alive connections to MLflow survive between warm invocations.
+        self._pool = urllib3.PoolManager(num_pools=2, maxsize=2)
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Runtime:
+        return cls(ModelManagementSettings.from_environ(environ))
+
+    def registry(self, deadline: Deadline) -> MLflowAdapter:
+        http = RegistryHttpClient(
+            self.settings.tracking_uri,
+            credentials=resolve_credentials(self.settings),
+            pool=self._pool,
+        )
+        return MLflowAdapter(http, deadline)
+
+    def alert_publisher(self) -> SnsAlertPublisher | None:
+        if not self.settings.alerts_active or self.settings.alert_topic_arn is None:
+            return None
+        return SnsAlertPublisher(self.settings.alert_topic_arn, self._sns_client)
+
+    @cached_property
+    def _sns_client(self) -> Any:
+        import boto3
+        from botocore.config import Config
+
+        config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+        return boto3.client("sns", config=config)

@@ -1,0 +1,118 @@
+"""``ModelManagementSettings``: the function's configuration, read from the environment once.
+
+Validation raises ``ConfigurationError`` naming the variable, never quoting a credential.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from promote_model.errors import ConfigurationError
+
+DEFAULT_REGISTRY_NAME = "tradai-models"
+DEFAULT_ENVIRONMENT = "dev"
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off"}
+
+
+@dataclass(frozen=True)
+class ModelManagementSettings:
+    tracking_uri: str
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    credentials_secret_arn: str | None = None
+    registry_name: str = DEFAULT_REGISTRY_NAME
+    environment: str = DEFAULT_ENVIRONMENT
+    alert_topic_arn: str | None = None
+    alerts_enabled: bool = True
+    allow_insecure_http: bool = False
+
+    @property
+    def alerts_active(self) -> bool:
+        return self.alerts_enabled and self.alert_topic_arn is not None
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.credentials_secret_arn is not None or self.username is not None
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> ModelManagementSettings:
+        def optional(name: str) -> str | None:
+            value = environ.get(name, "").strip()
+            return value or None
+
+        username = optional("MLFLOW_TRACKING_USERNAME")
+        password = environ.get("MLFLOW_TRACKING_PASSWORD") or None
+        if (username is None) != (password is None):
+            missing = "MLFLOW_TRACKING_PASSWORD" if password is None else "MLFLOW_TRACKING_USERNAME"
+            raise ConfigurationError(
+                f"{missing} is not set: give both MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or neither"
+            )
+        settings = cls(
+            tracking_uri=_tracking_uri(optional("MLFLOW_TRACKING_URI")),
+            username=username,
+            password=password,
+            credentials_secret_arn=optional("MLFLOW_CREDENTIALS_SECRET_ARN"),
+            registry_name=optional("MODEL_REGISTRY_NAME") or DEFAULT_REGISTRY_NAME,
+            environment=optional("ENVIRONMENT") or DEFAULT_ENVIRONMENT,
+            alert_topic_arn=optional("ALERT_TOPIC_ARN"),
+            alerts_enabled=_flag(environ, "ALERTS_ENABLED", default=True),
+            allow_insecure_http=_flag(environ, "MLFLOW_ALLOW_INSECURE_HTTP", default=False),
+        )
+        settings._refuse_plain_http_credentials()
+        return settings
+
+    def _refuse_plain_http_credentials(self) -> None:
+        parts = urlsplit(self.tracking_uri)
+        if (
+            parts.scheme == "http"
+            and self.has_credentials
+            and not self.allow_insecure_http
+            and not _is_loopback(parts.hostname or "")
+        ):
+            raise ConfigurationError(
+                "MLFLOW_TRACKING_URI uses plain http to a host other than loopback, which would "
+                "send the MLflow credentials unencrypted: use https, or set "
+                "MLFLOW_ALLOW_INSECURE_HTTP=true to accept that"
+            )
+
+
+def _tracking_uri(value: str | None) -> str:
+    if value is None:
+        raise ConfigurationError("MLFLOW_TRACKING_URI is not set: it must name the MLflow server")
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            "MLFLOW_TRACKING_URI must be an http(s) URL of the MLflow server, "
+            f"got a value with scheme {parts.scheme or 'none'!r}"
+        )
+    if parts.username or parts.password:
+        raise ConfigurationError(
+            "MLFLOW_TRACKING_URI must not embed credentials: use MLFLOW_CREDENTIALS_SECRET_ARN "
+            "or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
+        )
+    return value.rstrip("/")
+
+
+def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw[:20]!r}")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
