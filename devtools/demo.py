@@ -14,10 +14,13 @@ DEMO_MODEL = "PascalStrategy"
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="promote-model-demo-") as workdir:
-        with moto_server(Path(workdir) / "moto") as moto, mlflow_server(Path(workdir) / "mlflow") as mlflow:
-            print(f"MLflow tracking server: {mlflow.url}\nmoto (SNS, SQS, Secrets Manager): {moto.url}\n")
-            _run(mlflow.url, moto.url)
+    with (
+        tempfile.TemporaryDirectory(prefix="promote-model-demo-") as workdir,
+        moto_server(Path(workdir) / "moto") as moto,
+        mlflow_server(Path(workdir) / "mlflow") as mlflow,
+    ):
+        print(f"MLflow tracking server: {mlflow.url}\nmoto (SNS, SQS, Secrets Manager): {moto.url}\n")
+        _run(mlflow.url, moto.url)
 
 
 def _run(mlflow_url: str, moto_url: str) -> None:

@@ -1,0 +1,1 @@
+"""The promote-model CDK app: the stack, its constructs and the per-environment configuration."""

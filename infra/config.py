@@ -1,0 +1,184 @@
+"""Per-environment configuration: the ``environments`` context of ``cdk.json``, validated once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_cdk import aws_logs as logs
+
+_KNOWN_KEYS = {
+    "account", "region", "mlflow_tracking_uri", "credentials_secret_arn", "alert_emails",
+    "log_retention_days", "alarm", "reserved_concurrency", "vpc", "registry_name", "alerts_enabled",
+    "allow_insecure_http",
+}  # fmt: skip
+
+
+class ConfigError(ValueError):
+    """The CDK context does not describe a deployable environment."""
+
+
+@dataclass(frozen=True)
+class AlarmConfig:
+    errors_threshold: int = 1
+    period_minutes: int = 5
+    evaluation_periods: int = 1
+
+
+@dataclass(frozen=True)
+class VpcConfig:
+    vpc_id: str
+    availability_zones: tuple[str, ...]
+    subnet_ids: tuple[str, ...]
+    security_group_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class EnvironmentConfig:
+    name: str
+    mlflow_tracking_uri: str
+    account: str | None = None
+    region: str | None = None
+    credentials_secret_arn: str | None = None  # None: the stack creates the secret
+    alert_emails: tuple[str, ...] = ()
+    log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
+    alarm: AlarmConfig = field(default_factory=AlarmConfig)
+    reserved_concurrency: int | None = 1
+    vpc: VpcConfig | None = None
+    registry_name: str = "tradai-models"
+    alerts_enabled: bool = True
+    allow_insecure_http: bool = False
+
+    @property
+    def stack_name(self) -> str:
+        from infra.constants import STACK_NAME_PREFIX
+
+        return f"{STACK_NAME_PREFIX}-{self.name}"
+
+
+def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentConfig:
+    environments = context.get("environments")
+    if not isinstance(environments, dict) or not environments:
+        raise ConfigError("cdk.json context has no 'environments' table")
+    known = ", ".join(sorted(environments))
+    if not name:
+        raise ConfigError(f"no environment given: pass -c environment=<name>, one of: {known}")
+    if name not in environments:
+        raise ConfigError(f"unknown environment {name!r}: known environments are {known}")
+    raw = environments[name]
+    if not isinstance(raw, dict):
+        raise ConfigError(f"environment {name!r} must be an object")
+    unknown = set(raw) - _KNOWN_KEYS
+    if unknown:
+        raise ConfigError(f"environment {name!r} has unknown keys: {', '.join(sorted(unknown))}")
+    return EnvironmentConfig(
+        name=name,
+        mlflow_tracking_uri=_tracking_uri(name, raw.get("mlflow_tracking_uri")),
+        account=_optional_str(name, raw, "account"),
+        region=_optional_str(name, raw, "region"),
+        credentials_secret_arn=_secret_arn(name, raw.get("credentials_secret_arn")),
+        alert_emails=tuple(_emails(name, raw.get("alert_emails", []))),
+        log_retention=_retention(name, raw.get("log_retention_days", 30)),
+        alarm=_alarm(name, raw.get("alarm", {})),
+        reserved_concurrency=_reserved_concurrency(name, raw.get("reserved_concurrency", 1)),
+        vpc=_vpc(name, raw.get("vpc")),
+        registry_name=_optional_str(name, raw, "registry_name") or "tradai-models",
+        alerts_enabled=_bool(name, raw, "alerts_enabled", default=True),
+        allow_insecure_http=_bool(name, raw, "allow_insecure_http", default=False),
+    )
+
+
+def _tracking_uri(env: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith(("https://", "http://")):
+        raise ConfigError(f"environment {env!r}: mlflow_tracking_uri must be an http(s) URL")
+    return value
+
+
+def _optional_str(env: str, raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"environment {env!r}: {key} must be a non-empty string")
+    return value
+
+
+def _secret_arn(env: str, value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith("arn:aws") or ":secretsmanager:" not in value:
+        raise ConfigError(f"environment {env!r}: credentials_secret_arn must be a Secrets Manager secret ARN")
+    return value
+
+
+def _emails(env: str, value: Any) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(e, str) and "@" in e for e in value):
+        raise ConfigError(f"environment {env!r}: alert_emails must be a list of e-mail addresses")
+    return value
+
+
+_RETENTION_BY_DAYS = {
+    1: logs.RetentionDays.ONE_DAY,
+    3: logs.RetentionDays.THREE_DAYS,
+    5: logs.RetentionDays.FIVE_DAYS,
+    7: logs.RetentionDays.ONE_WEEK,
+    14: logs.RetentionDays.TWO_WEEKS,
+    30: logs.RetentionDays.ONE_MONTH,
+    60: logs.RetentionDays.TWO_MONTHS,
+    90: logs.RetentionDays.THREE_MONTHS,
+    180: logs.RetentionDays.SIX_MONTHS,
+    365: logs.RetentionDays.ONE_YEAR,
+    400: logs.RetentionDays.THIRTEEN_MONTHS,
+    545: logs.RetentionDays.EIGHTEEN_MONTHS,
+    731: logs.RetentionDays.TWO_YEARS,
+    1827: logs.RetentionDays.FIVE_YEARS,
+    3653: logs.RetentionDays.TEN_YEARS,
+}
+
+
+def _retention(env: str, days: Any) -> logs.RetentionDays:
+    if isinstance(days, int) and not isinstance(days, bool) and days in _RETENTION_BY_DAYS:
+        return _RETENTION_BY_DAYS[days]
+    allowed = ", ".join(str(d) for d in _RETENTION_BY_DAYS)
+    raise ConfigError(f"environment {env!r}: log_retention_days must be one of {allowed}")
+
+
+def _alarm(env: str, value: Any) -> AlarmConfig:
+    if not isinstance(value, dict):
+        raise ConfigError(f"environment {env!r}: alarm must be an object")
+    fields = {"errors_threshold", "period_minutes", "evaluation_periods"}
+    if set(value) - fields or not all(isinstance(v, int) and v >= 1 for v in value.values()):
+        raise ConfigError(f"environment {env!r}: alarm takes positive integers {', '.join(sorted(fields))}")
+    return AlarmConfig(**value)
+
+
+def _reserved_concurrency(env: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"environment {env!r}: reserved_concurrency must be a positive integer or null")
+    return value
+
+
+def _vpc(env: str, value: Any) -> VpcConfig | None:
+    if value is None:
+        return None
+    required = ("vpc_id", "availability_zones", "subnet_ids", "security_group_ids")
+    if not isinstance(value, dict) or set(value) != set(required):
+        raise ConfigError(f"environment {env!r}: vpc needs exactly {', '.join(required)}")
+    lists = [value[key] for key in required[1:]]
+    if not all(isinstance(v, list) and v and all(isinstance(i, str) for i in v) for v in lists):
+        raise ConfigError(f"environment {env!r}: vpc lists must be non-empty lists of strings")
+    return VpcConfig(
+        vpc_id=value["vpc_id"],
+        availability_zones=tuple(value["availability_zones"]),
+        subnet_ids=tuple(value["subnet_ids"]),
+        security_group_ids=tuple(value["security_group_ids"]),
+    )
+
+
+def _bool(env: str, raw: dict[str, Any], key: str, *, default: bool) -> bool:
+    value = raw.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"environment {env!r}: {key} must be true or false")
+    return value
