@@ -46,7 +46,8 @@ synth: $(BIN)/.installed node_modules/.installed
 
 ## deploy: cdk deploy the stack of ENV with the AWS credentials of this shell
 deploy: $(BIN)/.installed node_modules/.installed
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk deploy -c environment=$(ENV) --require-approval broadening
+	$(BIN)/python -m devtools.aws_preflight
+	AWS_EC2_METADATA_DISABLED=true PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk deploy -c environment=$(ENV) --require-approval broadening
 
 ## lock: re-pin every Python package after changing pyproject.toml
 lock: $(BIN)/.installed

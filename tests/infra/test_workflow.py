@@ -1,0 +1,106 @@
+"""The rendered Amazon States Language of PromoteModelFragment and the standalone state machine."""
+
+from __future__ import annotations
+
+import json
+
+
+def _fragment_states(synthesized):
+    """The deployed definition's states, with each CloudFormation reference in it as {"ref": ...}."""
+    [machine] = synthesized.resources("AWS::StepFunctions::StateMachine").values()
+    definition = machine["Properties"]["DefinitionString"]
+    if isinstance(definition, dict):  # Fn::Join of text and references
+        _, parts = definition["Fn::Join"]
+        definition = "".join(
+            part if isinstance(part, str) else json.dumps(json.dumps({"ref": part}))[1:-1] for part in parts
+        )
+    states = json.loads(definition)["States"]
+    return {name: _unwrap_refs(state) for name, state in states.items()}
+
+
+def _unwrap_refs(value):
+    if isinstance(value, dict):
+        return {k: _unwrap_refs(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap_refs(v) for v in value]
+    if isinstance(value, str) and value.startswith('{"ref"'):
+        return json.loads(value)["ref"]
+    return value
+
+
+def test_promote_model_task_maps_the_workflow_state_as_the_spec_shows(synthesized):
+    task = _fragment_states(synthesized)["PromoteModel"]
+
+    assert task["Type"] == "Task"
+    function_id = next(
+        k
+        for k, v in synthesized.resources("AWS::Lambda::Function").items()
+        if v["Properties"]["Handler"] == "promote_model.handler.lambda_handler"
+    )
+    assert task["Resource"] == {"Fn::GetAtt": [function_id, "Arn"]}  # the function itself, payload only
+    assert task["Parameters"] == {
+        "model_name.$": "$.model_name",
+        "new_version.$": "$.challenger_version",
+        "confidence.$": "$.comparison.confidence",
+    }
+    assert task["ResultPath"] == "$.promotion"  # the workflow's own state is kept
+    assert task["Next"] == "WasModelPromoted"
+
+
+def test_retries_the_unavailable_registry_and_lambda_service_errors_with_backoff(synthesized):
+    task = _fragment_states(synthesized)["PromoteModel"]
+
+    assert task["Retry"] == [
+        {
+            "ErrorEquals": ["RegistryUnavailableError"],
+            "IntervalSeconds": 5,
+            "MaxAttempts": 3,
+            "BackoffRate": 2,
+            "JitterStrategy": "FULL",
+        },
+        {
+            "ErrorEquals": [
+                "Lambda.TooManyRequestsException",
+                "Lambda.ServiceException",
+                "Lambda.AWSLambdaException",
+                "Lambda.SdkClientException",
+                "Lambda.ClientExecutionTimeoutException",
+            ],
+            "IntervalSeconds": 2,
+            "MaxAttempts": 6,
+            "BackoffRate": 2,
+            "JitterStrategy": "FULL",
+        },
+    ]
+
+
+def test_catches_terminal_and_unexpected_errors_into_the_failure_path(synthesized):
+    task = _fragment_states(synthesized)["PromoteModel"]
+
+    assert task["Catch"] == [
+        {"ErrorEquals": ["RegistryAuthError", "ConfigurationError"], "ResultPath": "$.error", "Next": "NotifyFailure"},
+        {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"},
+    ]
+
+
+def test_a_not_promoted_result_leaves_the_success_path(synthesized):
+    choice = _fragment_states(synthesized)["WasModelPromoted"]
+
+    assert choice == {
+        "Type": "Choice",
+        "Choices": [{"Variable": "$.promotion.promoted", "BooleanEquals": True, "Next": "ModelPromoted"}],
+        "Default": "NothingToPromote",
+    }
+
+
+def test_standalone_machine_notifies_success_and_failure_on_the_topic(synthesized):
+    states = _fragment_states(synthesized)
+    topic = next(iter(synthesized.resources("AWS::SNS::Topic")))
+
+    assert states["ModelPromoted"] == {"Type": "Pass", "Next": "NotifySuccess"}
+    assert json.dumps(states["NotifySuccess"]["Resource"]).endswith(':states:::sns:publish"]]}')
+    assert states["NotifySuccess"]["Parameters"]["TopicArn"] == {"Ref": topic}
+    assert states["NotifyFailure"]["Parameters"]["TopicArn"] == {"Ref": topic}
+    assert states["NotifyFailure"]["Next"] == "PromotionFailed"
+    assert states["PromotionFailed"]["Type"] == "Fail"
+    assert states["NothingToPromote"] == {"Type": "Succeed"}
