@@ -1,0 +1,150 @@
+"""Run the synthesized state machine locally: the definition and the assets from cdk.out, in a real
+Amazon States Language interpreter (aws-local-stepfunctions), with the bundled handler as the task.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+_ASL_DIR = ROOT / "devtools" / "asl"
+HANDLER = "promote_model.handler.lambda_handler"
+
+
+@dataclass(frozen=True)
+class SynthesizedStack:
+    """What `cdk synth` wrote for one stack: its template and where its assets are."""
+
+    template: dict[str, Any]
+    outdir: Path
+
+    @classmethod
+    def load(cls, outdir: Path, stack_name: str) -> SynthesizedStack:
+        return cls(json.loads((outdir / f"{stack_name}.template.json").read_text()), outdir)
+
+    def _resources(self, type_name: str) -> dict[str, dict[str, Any]]:
+        return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_name}
+
+    @property
+    def function_id(self) -> str:
+        [logical_id] = [
+            k for k, v in self._resources("AWS::Lambda::Function").items() if v["Properties"]["Handler"] == HANDLER
+        ]
+        return logical_id
+
+    def logical_id(self, type_name: str) -> str:
+        [logical_id] = self._resources(type_name)
+        return logical_id
+
+    @property
+    def code_dir(self) -> Path:
+        return self.outdir / self.template["Resources"][self.function_id]["Metadata"]["aws:asset:path"]
+
+    @property
+    def layer_dir(self) -> Path:
+        [layer] = self._resources("AWS::Lambda::LayerVersion").values()
+        return self.outdir / layer["Metadata"]["aws:asset:path"] / "python"
+
+    def function_environment(self, references: Mapping[str, str]) -> dict[str, str]:
+        variables = self.template["Resources"][self.function_id]["Properties"]["Environment"]["Variables"]
+        return {name: _render(value, references) for name, value in variables.items()}
+
+    def state_machine_definition(self, references: Mapping[str, str]) -> dict[str, Any]:
+        [machine] = self._resources("AWS::StepFunctions::StateMachine").values()
+        return json.loads(_render(machine["Properties"]["DefinitionString"], references))
+
+
+def _render(value: Any, references: Mapping[str, str]) -> str:
+    """Resolve the CloudFormation intrinsics a template uses here (Fn::Join, Ref, Fn::GetAtt)."""
+    if isinstance(value, str):
+        return value
+    if "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return separator.join(_render(part, references) for part in parts)
+    key = value.get("Ref") or ".".join(value.get("Fn::GetAtt", []))
+    if key not in references:
+        raise KeyError(f"no local value given for {key!r}")
+    return references[key]
+
+
+@dataclass
+class Execution:
+    status: str
+    output: Any = None
+    error: str | None = None
+    cause: str | None = None
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    def states_entered(self) -> list[str]:
+        return [e["state"]["name"] for e in self.events if e["type"] == "StateEntered"]
+
+    def retries(self, state: str) -> int:
+        return sum(1 for e in self.events if e["type"] == "StateRetried" and e["state"]["name"] == state)
+
+
+def run_execution(
+    stack: SynthesizedStack,
+    workflow_input: Any,
+    *,
+    references: Mapping[str, str],
+    environment: Mapping[str, str],
+    retry_interval_ms: int | None = None,
+    on_event: Any = None,
+    timeout_seconds: float = 300,
+) -> Execution:
+    """Run one execution; the bundled handler sees the stack's function environment plus ``environment``."""
+    request = {
+        "definition": stack.state_machine_definition(references),
+        "input": workflow_input,
+        "worker": [
+            sys.executable,
+            "-m",
+            "devtools.lambda_worker",
+            "--code",
+            str(stack.code_dir),
+            "--layer",
+            str(stack.layer_dir),
+        ],
+    }
+    if retry_interval_ms is not None:
+        request["retryIntervalMs"] = retry_interval_ms
+    env = {**os.environ, **stack.function_environment(references), **environment}
+    env["PYTHONPATH"] = str(ROOT)  # for devtools.lambda_worker itself; the handler comes from the bundle
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        json.dump(request, handle)
+    try:
+        node = subprocess.Popen(
+            ["node", "--require", str(_ASL_DIR / "promise-with-resolvers.cjs"), str(_ASL_DIR / "run-execution.mjs"), handle.name],
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=ROOT,
+        )  # fmt: skip
+        execution = Execution(status="UNKNOWN")
+        assert node.stdout is not None
+        for line in node.stdout:
+            record = json.loads(line)
+            if "event" in record:
+                execution.events.append(record["event"])
+                if on_event is not None:
+                    on_event(record["event"])
+            else:
+                execution.status = record["status"]
+                execution.output = record.get("output")
+                failed = [e for e in execution.events if e["type"] == "ExecutionFailed"]
+                source = failed[-1] if failed else {"Error": record.get("error"), "Cause": record.get("cause")}
+                execution.error, execution.cause = source["Error"], source["Cause"]
+        node.wait(timeout=timeout_seconds)
+    finally:
+        os.unlink(handle.name)
+    if execution.status == "UNKNOWN":
+        raise RuntimeError(f"the ASL interpreter stopped without a result (exit code {node.returncode})")
+    return execution
