@@ -98,9 +98,14 @@ def run_execution(
     environment: Mapping[str, str],
     retry_interval_ms: int | None = None,
     on_event: Any = None,
+    handler_output: Any = None,
     timeout_seconds: float = 300,
 ) -> Execution:
-    """Run one execution; the bundled handler sees the stack's function environment plus ``environment``."""
+    """Run one execution; the bundled handler sees the stack's function environment plus ``environment``.
+
+    ``on_event`` is called with each execution event as it happens; ``handler_output`` (a file)
+    receives what the handler logs, which otherwise goes to this process's stderr.
+    """
     request = {
         "definition": stack.state_machine_definition(references),
         "input": workflow_input,
@@ -124,6 +129,7 @@ def run_execution(
         node = subprocess.Popen(
             ["node", "--require", str(_ASL_DIR / "promise-with-resolvers.cjs"), str(_ASL_DIR / "run-execution.mjs"), handle.name],
             stdout=subprocess.PIPE,
+            stderr=handler_output,
             text=True,
             env=env,
             cwd=ROOT,

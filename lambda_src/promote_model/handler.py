@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from promote_model.deadline import Deadline
 from promote_model.errors import PromotionError
 from promote_model.observability import (
     logger,
@@ -18,7 +17,6 @@ from promote_model.observability import (
     record_outcome,
     tracer,
 )
-from promote_model.promotion import promote
 from promote_model.request import InvalidRequest, parse_request
 from promote_model.results import NotPromoted, Promoted, PromotionResult, ReasonCode
 from promote_model.runtime import Runtime
@@ -59,16 +57,12 @@ def handle(event: Any, *, remaining_time_millis: int | None) -> PromotionResult:
     if isinstance(request, InvalidRequest):
         result: PromotionResult = NotPromoted(ReasonCode.INVALID_REQUEST, request.reason)
     else:
-        publisher = runtime.alert_publisher()
-        result = promote(
-            request,
-            registry=runtime.registry(Deadline.for_invocation(remaining_time_millis)),
-            publisher=publisher,
-            environment=runtime.settings.environment,
-            registry_name=runtime.settings.registry_name,
-        )
-        announced = isinstance(result, Promoted) and (result.already_promoted or result.notification_sent)
-        if publisher is not None and isinstance(result, Promoted) and not announced:
+        result = runtime.promote(request, remaining_time_millis=remaining_time_millis)
+        if runtime.settings.alerts_active and isinstance(result, Promoted) and not _announced(result):
             record_notification_failure(result.model_name, result.new_version)
     record_outcome(result)
     return result
+
+
+def _announced(result: Promoted) -> bool:
+    return result.already_promoted or result.notification_sent

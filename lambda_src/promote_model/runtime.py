@@ -17,7 +17,10 @@ from promote_model.alerts import SnsAlertPublisher
 from promote_model.credentials import resolve_credentials
 from promote_model.deadline import Deadline
 from promote_model.http_client import RegistryHttpClient
+from promote_model.promotion import promote
 from promote_model.registry import MLflowAdapter
+from promote_model.request import PromotionRequest
+from promote_model.results import PromotionResult
 from promote_model.settings import ModelManagementSettings
 
 
@@ -30,6 +33,16 @@ class Runtime:
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Runtime:
         return cls(ModelManagementSettings.from_environ(environ))
+
+    def promote(self, request: PromotionRequest, *, remaining_time_millis: int | None) -> PromotionResult:
+        """Run the promotion rules once against this runtime's registry and alert publisher."""
+        return promote(
+            request,
+            registry=self.registry(Deadline.for_invocation(remaining_time_millis)),
+            publisher=self.alert_publisher(),
+            environment=self.settings.environment,
+            registry_name=self.settings.registry_name,
+        )
 
     def registry(self, deadline: Deadline) -> MLflowAdapter:
         http = RegistryHttpClient(

@@ -1,0 +1,79 @@
+"""`promote-model`: the same promotion, from a shell, for manual promotions and rollbacks.
+
+Settings come from the same environment variables as the function's. Exit codes:
+0 promoted, 10 already promoted, 20 not promoted (the reason is printed), 30 error, 2 bad usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from promote_model.errors import PromotionError
+from promote_model.request import InvalidRequest, parse_request
+from promote_model.results import NotPromoted, Promoted, PromotionResult, ReasonCode
+from promote_model.runtime import Runtime
+
+EXIT_PROMOTED = 0
+EXIT_ALREADY_PROMOTED = 10
+EXIT_NOT_PROMOTED = 20
+EXIT_ERROR = 30
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    event: dict[str, Any] = {"model_name": args.model_name, "new_version": args.version}
+    if args.confidence is not None:
+        event["confidence"] = args.confidence
+    request = parse_request(event)
+    try:
+        if isinstance(request, InvalidRequest):
+            result: PromotionResult = NotPromoted(ReasonCode.INVALID_REQUEST, request.reason)
+        else:
+            result = Runtime.from_environ().promote(request, remaining_time_millis=None)
+    except PromotionError as error:
+        _print_error(error, as_json=args.json)
+        return EXIT_ERROR
+    print(json.dumps(result.to_dict(), indent=2) if args.json else describe(result))
+    if isinstance(result, NotPromoted):
+        return EXIT_NOT_PROMOTED
+    return EXIT_ALREADY_PROMOTED if result.already_promoted else EXIT_PROMOTED
+
+
+def describe(result: PromotionResult) -> str:
+    if isinstance(result, NotPromoted):
+        return f"Not promoted ({result.reason_code.value}): {result.reason}"
+    assert isinstance(result, Promoted)
+    if result.already_promoted:
+        return f"{result.model_name} version {result.new_version} is already in Production: nothing changed."
+    archived = f"version {result.archived_version} archived" if result.archived_version else "no previous champion"
+    sent = "notification sent" if result.notification_sent else "no notification sent"
+    return f"Promoted {result.model_name} version {result.new_version} to Production ({archived}; {sent})."
+
+
+def _print_error(error: PromotionError, *, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({"error": type(error).__name__, "message": str(error)}, indent=2))
+    else:
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="promote-model",
+        description="Promote an MLflow model version to Production, archiving the current champion.",
+        epilog="Exit codes: 0 promoted, 10 already promoted, 20 not promoted, 30 error, 2 bad usage. "
+        "Settings: MLFLOW_TRACKING_URI and the other variables of the function (see README).",
+    )
+    parser.add_argument("model_name", help="registered model name")
+    parser.add_argument("--version", help="version to promote (default: the latest Staging version)")
+    parser.add_argument("--confidence", type=float, help="comparison confidence in [0, 1] (default 0.0)")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())
