@@ -9,8 +9,10 @@ import os
 import subprocess
 import sys
 import tempfile
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +77,20 @@ def _render(value: Any, references: Mapping[str, str]) -> str:
     return references[key]
 
 
+def _context_object(workflow_input: Any) -> dict[str, Any]:
+    """The Context Object Step Functions gives an execution (what ``$$`` paths read)."""
+    name = f"local-{uuid.uuid4()}"
+    return {
+        "Execution": {
+            "Id": f"arn:aws:states:us-east-1:123456789012:execution:PromoteModel-local:{name}",
+            "Name": name,
+            "Input": workflow_input,
+            "StartTime": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        },
+        "StateMachine": {"Id": "arn:aws:states:us-east-1:123456789012:stateMachine:PromoteModel-local"},
+    }
+
+
 @dataclass
 class Execution:
     status: str
@@ -121,6 +137,7 @@ def run_execution(
     }
     if retry_interval_ms is not None:
         request["retryIntervalMs"] = retry_interval_ms
+    request["context"] = _context_object(workflow_input)
     env = {**os.environ, **stack.function_environment(references), **environment}
     env["PYTHONPATH"] = str(ROOT)  # for devtools.lambda_worker itself; the handler comes from the bundle
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:

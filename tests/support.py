@@ -52,6 +52,15 @@ def registry_state(client: MlflowClient, name: str) -> dict[str, tuple[str, int]
     return {v.version: (v.current_stage, v.last_updated_timestamp) for v in versions}
 
 
+def full_state(client: MlflowClient, name: str) -> dict[str, Any]:
+    """Stages, timestamps, tags and aliases of every version: everything a promotion may write."""
+    escaped = name.replace("\\", "\\\\").replace("'", "\\'")
+    return {
+        v.version: (v.current_stage, v.last_updated_timestamp, dict(v.tags), sorted(v.aliases))
+        for v in client.search_model_versions(f"name='{escaped}'")
+    }
+
+
 def stages(client: MlflowClient, name: str) -> dict[str, str]:
     return {version: stage for version, (stage, _) in registry_state(client, name).items()}
 

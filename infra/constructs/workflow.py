@@ -47,6 +47,7 @@ class PromoteModelFragment(sfn.StateMachineFragment):
                     "model_name": sfn.JsonPath.string_at("$.model_name"),
                     "new_version": sfn.JsonPath.string_at("$.challenger_version"),
                     "confidence": sfn.JsonPath.number_at("$.comparison.confidence"),
+                    "execution_id": sfn.JsonPath.execution_id,
                 }
             ),
             result_path=PROMOTION_RESULT_PATH,

@@ -22,6 +22,7 @@ class PromotionNotice:
     confidence: float
     environment: str
     registry_name: str
+    alias: str | None = None
 
     @property
     def subject(self) -> str:
@@ -37,6 +38,7 @@ class PromotionNotice:
                 f"Previous Version: {self.previous_version or 'none'}",
                 f"Comparison Confidence: {self.confidence * 100:.1f}%",
                 f"Environment: {self.environment}",
+                *([f"Alias: {self.alias}"] if self.alias else []),
             ]
         )
 

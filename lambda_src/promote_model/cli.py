@@ -1,20 +1,23 @@
 """`promote-model`: the same promotion, from a shell, for manual promotions and rollbacks.
 
 Settings come from the same environment variables as the function's. Exit codes:
-0 promoted, 10 already promoted, 20 not promoted (the reason is printed), 30 error, 2 bad usage.
+0 promoted, 10 already promoted, 20 not promoted (the reason is printed), 30 error, 2 bad usage;
+with --dry-run, 0 and 10 say what would happen.
 """
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
+import socket
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from promote_model.errors import PromotionError
 from promote_model.request import InvalidRequest, parse_request
-from promote_model.results import NotPromoted, Promoted, PromotionResult, ReasonCode
+from promote_model.results import DryRun, NotPromoted, Promoted, PromotionResult, ReasonCode
 from promote_model.runtime import Runtime
 
 EXIT_PROMOTED = 0
@@ -28,22 +31,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     event: dict[str, Any] = {"model_name": args.model_name, "new_version": args.version}
     if args.confidence is not None:
         event["confidence"] = args.confidence
+    if args.dry_run:
+        event["dry_run"] = True
     request = parse_request(event)
     try:
         if isinstance(request, InvalidRequest):
             result: PromotionResult = NotPromoted(ReasonCode.INVALID_REQUEST, request.reason)
         else:
-            result = Runtime.from_environ().promote(request, remaining_time_millis=None)
+            result = Runtime.from_environ().promote(request, actor=_cli_user(), remaining_time_millis=None)
     except PromotionError as error:
         _print_error(error, as_json=args.json)
         return EXIT_ERROR
     print(json.dumps(result.to_dict(), indent=2) if args.json else describe(result))
     if isinstance(result, NotPromoted):
         return EXIT_NOT_PROMOTED
+    if isinstance(result, DryRun):
+        return EXIT_ALREADY_PROMOTED if result.already_promoted else EXIT_PROMOTED
     return EXIT_ALREADY_PROMOTED if result.already_promoted else EXIT_PROMOTED
 
 
 def describe(result: PromotionResult) -> str:
+    if isinstance(result, DryRun):
+        if result.already_promoted:
+            return f"Dry run: {result.model_name} version {result.new_version} is already in Production."
+        archived = f"archive version {result.archived_version}" if result.archived_version else "archive nothing"
+        return f"Dry run: would promote {result.model_name} version {result.new_version} to Production and {archived}."
     if isinstance(result, NotPromoted):
         return f"Not promoted ({result.reason_code.value}): {result.reason}"
     assert isinstance(result, Promoted)
@@ -52,6 +64,10 @@ def describe(result: PromotionResult) -> str:
     archived = f"version {result.archived_version} archived" if result.archived_version else "no previous champion"
     sent = "notification sent" if result.notification_sent else "no notification sent"
     return f"Promoted {result.model_name} version {result.new_version} to Production ({archived}; {sent})."
+
+
+def _cli_user() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()} (promote-model CLI)"
 
 
 def _print_error(error: PromotionError, *, as_json: bool) -> None:
@@ -72,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", help="version to promote (default: the latest Staging version)")
     parser.add_argument("--confidence", type=float, help="comparison confidence in [0, 1] (default 0.0)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--dry-run", action="store_true", help="show what would happen; change and send nothing")
     return parser
 
 

@@ -44,20 +44,24 @@ def reset_runtime() -> None:
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     model_name = event.get("model_name") if isinstance(event, dict) else None
     try:
-        result = handle(event, remaining_time_millis=context.get_remaining_time_in_millis())
+        result = handle(
+            event,
+            actor=getattr(context, "invoked_function_arn", "lambda"),
+            remaining_time_millis=context.get_remaining_time_in_millis(),
+        )
     except PromotionError as error:
         record_error(error, model_name if isinstance(model_name, str) else None)
         raise
     return result.to_dict()
 
 
-def handle(event: Any, *, remaining_time_millis: int | None) -> PromotionResult:
+def handle(event: Any, *, actor: str, remaining_time_millis: int | None) -> PromotionResult:
     runtime = current_runtime()
     request = parse_request(event)
     if isinstance(request, InvalidRequest):
         result: PromotionResult = NotPromoted(ReasonCode.INVALID_REQUEST, request.reason)
     else:
-        result = runtime.promote(request, remaining_time_millis=remaining_time_millis)
+        result = runtime.promote(request, actor=actor, remaining_time_millis=remaining_time_millis)
         if runtime.settings.alerts_active and isinstance(result, Promoted) and not _announced(result):
             record_notification_failure(result.model_name, result.new_version)
     record_outcome(result)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from promote_model.results import Promoted, PromotionResult
+from promote_model.results import DryRun, Promoted, PromotionResult
 
 SERVICE = "promote-model"
 NAMESPACE = "PromoteModel"
@@ -16,6 +16,20 @@ tracer = Tracer(service=SERVICE)
 
 
 def record_outcome(result: PromotionResult) -> None:
+    if isinstance(result, DryRun):
+        logger.info(
+            "dry run finished",
+            extra={
+                "model_name": result.model_name,
+                "new_version": result.new_version,
+                "archived_version": result.archived_version,
+                "outcome": result.outcome,
+                "reason_code": None,
+                "already_promoted": result.already_promoted,
+            },
+        )
+        metrics.add_metric(name="DryRun", unit=MetricUnit.Count, value=1)
+        return
     if isinstance(result, Promoted):
         logger.info(
             "promotion finished",
@@ -26,6 +40,8 @@ def record_outcome(result: PromotionResult) -> None:
                 "outcome": result.outcome,
                 "reason_code": None,
                 "notification_sent": result.notification_sent,
+                "alias": result.alias,
+                "audit_tags_written": result.audit_tags_written,
             },
         )
         metrics.add_metric(

@@ -1,17 +1,22 @@
-"""The promotion rules: the spec's flowchart and DESIGN §2, with no network call of their own.
-
-The registry and the alert publisher are passed in; everything here is decisions.
+"""The promotion rules: the spec's flowchart, DESIGN §2, the champion alias, the audit trail and the
+convergence rule for concurrent promotions. No network call of their own: the registry and the
+alert publisher are passed in; everything here is decisions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from typing import Protocol
 
 from promote_model.alerts import PromotionNotice
+from promote_model.errors import PromotionError
 from promote_model.registry import ModelVersion, RegisteredModel
 from promote_model.request import PromotionRequest
 from promote_model.results import (
     NO_STAGING_VERSION_REASON,
+    DryRun,
     NotPromoted,
     Promoted,
     PromotionResult,
@@ -20,6 +25,7 @@ from promote_model.results import (
 from promote_model.stages import ModelStage
 
 READY = "READY"
+MAX_TAG_VALUE_LENGTH = 5000  # MLflow's limit for a model version tag value
 
 
 class Registry(Protocol):
@@ -27,11 +33,33 @@ class Registry(Protocol):
 
     def get_model_version(self, name: str, version: str) -> ModelVersion | None: ...
 
+    def get_version_by_alias(self, name: str, alias: str) -> ModelVersion | None: ...
+
+    def list_versions(self, name: str) -> list[ModelVersion]: ...
+
     def transition_to_production(self, name: str, version: str) -> ModelVersion: ...
+
+    def archive(self, name: str, version: str) -> None: ...
+
+    def set_alias(self, name: str, alias: str, version: str) -> None: ...
+
+    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None: ...
 
 
 class AlertPublisher(Protocol):
     def publish(self, notice: PromotionNotice) -> bool: ...
+
+
+@dataclass(frozen=True)
+class PromotionPolicy:
+    """What the settings decide about every promotion."""
+
+    environment: str
+    registry_name: str
+    actor: str  # who promotes: the function's ARN, or the CLI's user
+    promotion_alias: str | None = "champion"
+    challenger_alias: str | None = None
+    audit_tags: bool = True
 
 
 def promote(
@@ -39,31 +67,56 @@ def promote(
     *,
     registry: Registry,
     publisher: AlertPublisher | None,
-    environment: str,
-    registry_name: str,
+    policy: PromotionPolicy,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> PromotionResult:
     name = request.model_name
-    resolved = _resolve_candidate(request, registry)
-    if isinstance(resolved, (NotPromoted, Promoted)):
-        return resolved
+    resolved = _resolve_candidate(request, registry, policy.challenger_alias)
+    if isinstance(resolved, NotPromoted):
+        return replace(resolved, dry_run=request.dry_run)
     candidate, model = resolved
 
-    previous = model.latest_in(ModelStage.PRODUCTION)
-    archived_version = previous.version if previous is not None and previous.version != candidate.version else None
-    registry.transition_to_production(name, candidate.version)
-
-    notification_sent = False
-    if publisher is not None:
-        notification_sent = publisher.publish(
-            PromotionNotice(
-                model_name=name,
-                new_version=candidate.version,
-                previous_version=archived_version,
-                confidence=request.confidence,
-                environment=environment,
-                registry_name=registry_name,
-            )
+    if candidate.in_production or model is None:
+        return _already_champion(request, candidate, registry, policy)
+    if candidate.status != READY:
+        return NotPromoted(
+            ReasonCode.VERSION_NOT_READY,
+            f"Version {candidate.version} of model '{name}' is not ready: its status is {candidate.status}",
+            model_name=name,
+            new_version=candidate.version,
+            dry_run=request.dry_run,
         )
+    previous = model.latest_in(ModelStage.PRODUCTION)
+    archived_version = previous.version if previous is not None else None
+    if request.dry_run:
+        return DryRun(name, candidate.version, archived_version, request.confidence, False, policy.promotion_alias)
+
+    registry.transition_to_production(name, candidate.version)
+    champion = _settle_champion(registry, name)
+    if champion is not None and champion != candidate.version:
+        return NotPromoted(
+            ReasonCode.SUPERSEDED,
+            f"Version {candidate.version} of model '{name}' was promoted, then superseded by a concurrent "
+            f"promotion of version {champion}, which is the champion now",
+            model_name=name,
+            new_version=candidate.version,
+        )
+
+    alias = _point_alias(registry, name, candidate.version, policy.promotion_alias)
+    audited = policy.audit_tags and _write_audit_tags(
+        registry, request, candidate.version, archived_version, policy, now()
+    )
+    notification_sent = publisher is not None and publisher.publish(
+        PromotionNotice(
+            model_name=name,
+            new_version=candidate.version,
+            previous_version=archived_version,
+            confidence=request.confidence,
+            environment=policy.environment,
+            registry_name=policy.registry_name,
+            alias=alias,
+        )
+    )
     return Promoted(
         model_name=name,
         new_version=candidate.version,
@@ -71,22 +124,29 @@ def promote(
         confidence=request.confidence,
         already_promoted=False,
         notification_sent=notification_sent,
+        alias=alias,
+        audit_tags_written=audited,
     )
 
 
 def _resolve_candidate(
-    request: PromotionRequest, registry: Registry
-) -> tuple[ModelVersion, RegisteredModel] | NotPromoted | Promoted:
-    """The version to promote and the model it belongs to, or the answer that ends the request."""
+    request: PromotionRequest, registry: Registry, challenger_alias: str | None
+) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
+    """The version to promote and its model (``None`` when the version is already the champion,
+    which needs no more reads), or the answer that ends the request."""
     name = request.model_name
     if request.new_version is None:
+        if challenger_alias is not None:
+            challenger = registry.get_version_by_alias(name, challenger_alias)
+            if challenger is not None:
+                return _with_model(challenger, registry)
         model = registry.get_registered_model(name)
         if model is None:
             return _model_not_found(name)
         candidate = model.latest_in(ModelStage.STAGING)
         if candidate is None:
             return NotPromoted(ReasonCode.NO_STAGING_VERSION, NO_STAGING_VERSION_REASON, model_name=name)
-        return _ready_or_not(candidate, model)
+        return candidate, model
 
     # An explicit version is read first: when it is already the champion, that single read is the
     # whole (idempotent) request.
@@ -100,31 +160,99 @@ def _resolve_candidate(
             model_name=name,
             new_version=request.new_version,
         )
+    return _with_model(version, registry)
+
+
+def _with_model(version: ModelVersion, registry: Registry) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
     if version.in_production:
-        return Promoted(
-            model_name=name,
-            new_version=version.version,
-            archived_version=None,
-            confidence=request.confidence,
-            already_promoted=True,
-        )
-    model = registry.get_registered_model(name)
+        return version, None
+    model = registry.get_registered_model(version.name)
     if model is None:  # deleted between the two reads
-        return _model_not_found(name)
-    return _ready_or_not(version, model)
+        return _model_not_found(version.name)
+    return version, model
 
 
-def _ready_or_not(
-    candidate: ModelVersion, model: RegisteredModel
-) -> tuple[ModelVersion, RegisteredModel] | NotPromoted:
-    if candidate.status != READY:
-        return NotPromoted(
-            ReasonCode.VERSION_NOT_READY,
-            f"Version {candidate.version} of model '{candidate.name}' is not ready: its status is {candidate.status}",
-            model_name=candidate.name,
-            new_version=candidate.version,
-        )
-    return candidate, model
+def _already_champion(
+    request: PromotionRequest, champion: ModelVersion, registry: Registry, policy: PromotionPolicy
+) -> Promoted | DryRun:
+    """Idempotent: nothing is transitioned, tagged or sent; only a stray champion alias is repaired."""
+    alias = policy.promotion_alias
+    if request.dry_run:
+        return DryRun(request.model_name, champion.version, None, request.confidence, True, alias)
+    if alias is not None and alias not in champion.aliases:
+        alias = _point_alias(registry, champion.name, champion.version, alias)
+    return Promoted(
+        model_name=request.model_name,
+        new_version=champion.version,
+        archived_version=None,
+        confidence=request.confidence,
+        already_promoted=True,
+        alias=alias,
+    )
+
+
+def _settle_champion(registry: Registry, name: str) -> str | None:
+    """Verify that exactly one version is in Production, and repair it if not.
+
+    MLflow's archive step does not lock, so concurrent promotions can leave several champions.
+    Every invocation applies the same rule, so they converge instead of fighting: the version
+    transitioned last (then the highest number) stays, the others are archived. Returns the champion,
+    or ``None`` when it cannot be verified (the transition itself has succeeded either way).
+    """
+    try:
+        champions = [v for v in registry.list_versions(name) if v.in_production]
+        if not champions:
+            return None
+        winner = max(champions, key=lambda v: (v.last_updated_timestamp, int(v.version)))
+        for other in champions:
+            if other.version != winner.version:
+                registry.archive(name, other.version)
+    except PromotionError:
+        return None
+    return winner.version
+
+
+def _point_alias(registry: Registry, name: str, version: str, alias: str | None) -> str | None:
+    if alias is None:
+        return None
+    try:
+        registry.set_alias(name, alias, version)
+    except PromotionError:
+        return None  # the promotion stands; an idempotent re-run repairs the alias
+    return alias
+
+
+def _write_audit_tags(
+    registry: Registry,
+    request: PromotionRequest,
+    version: str,
+    archived_version: str | None,
+    policy: PromotionPolicy,
+    at: datetime,
+) -> bool:
+    timestamp = at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    promoted_tags = {
+        "promoted_at": timestamp,
+        "promoted_by": policy.actor,
+        "previous_version": archived_version or "none",
+        "confidence": repr(request.confidence),
+        "environment": policy.environment,
+    }
+    if request.execution_id is not None:
+        promoted_tags["execution_id"] = request.execution_id
+    try:
+        registry.set_version_tags(request.model_name, version, _within_limits(promoted_tags))
+        if archived_version is not None:
+            registry.set_version_tags(
+                request.model_name, archived_version, {"archived_at": timestamp, "superseded_by": version}
+            )
+    except PromotionError:
+        return False
+    return True
+
+
+def _within_limits(tags: dict[str, str]) -> dict[str, str]:
+    return {key: value[:MAX_TAG_VALUE_LENGTH] for key, value in tags.items()}
 
 
 def _model_not_found(name: str) -> NotPromoted:

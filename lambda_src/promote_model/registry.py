@@ -16,6 +16,8 @@ from promote_model.stages import ModelStage
 
 _API = "/api/2.0/mlflow"
 _NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
+_INVALID_PARAMETER = "INVALID_PARAMETER_VALUE"
+_SEARCH_PAGE_SIZE = 1000
 
 
 class RegistryResponseError(PromotionError):
@@ -29,6 +31,7 @@ class ModelVersion:
     current_stage: str
     status: str
     last_updated_timestamp: int
+    aliases: tuple[str, ...] = ()
 
     @property
     def in_production(self) -> bool:
@@ -43,6 +46,7 @@ class ModelVersion:
                 current_stage=str(data.get("current_stage", ModelStage.NONE.value)),
                 status=str(data.get("status", "READY")),
                 last_updated_timestamp=int(data.get("last_updated_timestamp", 0)),
+                aliases=tuple(str(a) for a in data.get("aliases") or ()),
             )
         except (KeyError, TypeError, ValueError):
             raise RegistryResponseError("MLflow returned a model version without name or version") from None
@@ -105,6 +109,67 @@ class MLflowAdapter:
                 return current
             raise RegistryUnavailableError(f"{unknown}; the version is not in Production") from None
         return ModelVersion.from_api(_expect(response, "model_version"))
+
+    def get_version_by_alias(self, name: str, alias: str) -> ModelVersion | None:
+        response = self._http.get(
+            f"{_API}/registered-models/alias", {"name": name, "alias": alias}, deadline=self._deadline
+        )
+        if _is_not_found(response) or response.error_code == _INVALID_PARAMETER:
+            return None
+        return ModelVersion.from_api(_expect(response, "model_version"))
+
+    def list_versions(self, name: str) -> list[ModelVersion]:
+        """Every version of the model (MLflow's search), matched exactly by name."""
+        versions: list[ModelVersion] = []
+        params = {"filter": _name_filter(name), "max_results": str(_SEARCH_PAGE_SIZE)}
+        while True:
+            response = self._http.get(f"{_API}/model-versions/search", params, deadline=self._deadline)
+            if response.status != 200:
+                _expect(response, "model_versions")
+            page = response.body.get("model_versions") or []
+            versions += [ModelVersion.from_api(v) for v in page if isinstance(v, dict) and v.get("name") == name]
+            token = response.body.get("next_page_token")
+            if not token:
+                return versions
+            params = {**params, "page_token": str(token)}
+
+    def archive(self, name: str, version: str) -> None:
+        payload = {"name": name, "version": version, "stage": ModelStage.ARCHIVED.value}
+        # Idempotent in effect (archiving an archived version changes nothing that matters), so
+        # retried like a read.
+        response = self._http.post(
+            f"{_API}/model-versions/transition-stage", payload, deadline=self._deadline, idempotent=True
+        )
+        _expect(response, "model_version")
+
+    def set_alias(self, name: str, alias: str, version: str) -> None:
+        payload = {"name": name, "alias": alias, "version": version}
+        response = self._http.post(f"{_API}/registered-models/alias", payload, deadline=self._deadline, idempotent=True)
+        _expect_ok(response)
+
+    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
+        for key, value in tags.items():
+            payload = {"name": name, "version": version, "key": key, "value": value}
+            response = self._http.post(
+                f"{_API}/model-versions/set-tag", payload, deadline=self._deadline, idempotent=True
+            )
+            _expect_ok(response)
+
+
+def _name_filter(name: str) -> str:
+    """A search filter that matches ``name``. MLflow's filter syntax cannot quote a name holding
+    quotes or backslashes, so those become LIKE's one-character wildcard and the caller keeps only
+    exact matches."""
+    if any(c in name for c in "'\\\""):
+        pattern = "".join("_" if c in "'\\\"" else c for c in name)
+        return f"name LIKE '{pattern}'"
+    return f"name = '{name}'"
+
+
+def _expect_ok(response: JsonResponse) -> None:
+    if response.status != 200:
+        detail = response.error_code or f"HTTP {response.status}"
+        raise RegistryResponseError(f"MLflow answered {detail} to a write")
 
 
 def _is_not_found(response: JsonResponse) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 MAX_MODEL_NAME_LENGTH = 256
 # MLflow stores versions as 64-bit integers; 18 digits always fit.
 MAX_VERSION_DIGITS = 18
+MAX_EXECUTION_ID_LENGTH = 2048  # a Step Functions execution ARN is far shorter
 # A reason quotes at most this much of a rejected value, so a huge field cannot flood a log line.
 _QUOTE_LIMIT = 40
 
@@ -20,8 +21,10 @@ _QUOTE_LIMIT = 40
 @dataclass(frozen=True)
 class PromotionRequest:
     model_name: str
-    new_version: str | None  # None: promote the latest Staging version
+    new_version: str | None  # None: promote the challenger alias's or the latest Staging version
     confidence: float = 0.0
+    dry_run: bool = False
+    execution_id: str | None = None  # the Step Functions execution, recorded in the audit tags
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ def parse_request(event: Any) -> PromotionRequest | InvalidRequest:
             model_name=_model_name(event.get("model_name")),
             new_version=_new_version(event.get("new_version")),
             confidence=_confidence(event.get("confidence")),
+            dry_run=_dry_run(event.get("dry_run")),
+            execution_id=_execution_id(event.get("execution_id")),
         )
     except _FieldError as problem:
         return InvalidRequest(str(problem))
@@ -85,6 +90,24 @@ def _confidence(value: Any) -> float:
     if not in_range:
         raise _FieldError(f"confidence must be a finite number in [0, 1], got {_quote(value)}")
     return float(value)
+
+
+def _dry_run(value: Any) -> bool:
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise _FieldError(f"dry_run must be true or false, got {_json_type(value)}")
+    return value
+
+
+def _execution_id(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise _FieldError(f"execution_id must be a non-empty string, got {_json_type(value)}")
+    if len(value) > MAX_EXECUTION_ID_LENGTH or not value.isprintable():
+        raise _FieldError(f"execution_id must be at most {MAX_EXECUTION_ID_LENGTH} printable characters")
+    return value.strip()
 
 
 def _json_type(value: Any) -> str:

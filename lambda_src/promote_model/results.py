@@ -15,6 +15,7 @@ class ReasonCode(StrEnum):
     MODEL_NOT_FOUND = "MODEL_NOT_FOUND"
     VERSION_NOT_FOUND = "VERSION_NOT_FOUND"
     VERSION_NOT_READY = "VERSION_NOT_READY"
+    SUPERSEDED = "SUPERSEDED"
 
 
 NO_STAGING_VERSION_REASON = "No Staging version found"
@@ -30,6 +31,8 @@ class Promoted:
     confidence: float
     already_promoted: bool
     notification_sent: bool = False
+    alias: str | None = None  # the alias that now points at new_version
+    audit_tags_written: bool = False
 
     @property
     def outcome(self) -> str:
@@ -45,6 +48,36 @@ class Promoted:
             "model_name": self.model_name,
             "confidence": self.confidence,
             "notification_sent": self.notification_sent,
+            "alias": self.alias,
+            "audit_tags_written": self.audit_tags_written,
+        }
+
+
+@dataclass(frozen=True)
+class DryRun:
+    """What a promotion would do: nothing was changed and nothing was sent."""
+
+    model_name: str
+    new_version: str
+    archived_version: str | None
+    confidence: float
+    already_promoted: bool
+    alias: str | None
+
+    outcome = "dry_run"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "promoted": False,
+            "dry_run": True,
+            "would_promote": not self.already_promoted,
+            "new_version": self.new_version,
+            "new_stage": ModelStage.PRODUCTION.value,
+            "archived_version": self.archived_version,
+            "already_promoted": self.already_promoted,
+            "model_name": self.model_name,
+            "confidence": self.confidence,
+            "alias": self.alias,
         }
 
 
@@ -56,6 +89,7 @@ class NotPromoted:
     reason: str
     model_name: str | None = None
     new_version: str | None = None
+    dry_run: bool = False
 
     outcome = "not_promoted"
 
@@ -69,7 +103,9 @@ class NotPromoted:
             result["model_name"] = self.model_name
         if self.new_version is not None:
             result["new_version"] = self.new_version
+        if self.dry_run:
+            result["dry_run"] = True
         return result
 
 
-PromotionResult = Promoted | NotPromoted
+PromotionResult = Promoted | NotPromoted | DryRun

@@ -17,7 +17,7 @@ from promote_model.alerts import SnsAlertPublisher
 from promote_model.credentials import resolve_credentials
 from promote_model.deadline import Deadline
 from promote_model.http_client import RegistryHttpClient
-from promote_model.promotion import promote
+from promote_model.promotion import PromotionPolicy, promote
 from promote_model.registry import MLflowAdapter
 from promote_model.request import PromotionRequest
 from promote_model.results import PromotionResult
@@ -34,14 +34,21 @@ class Runtime:
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Runtime:
         return cls(ModelManagementSettings.from_environ(environ))
 
-    def promote(self, request: PromotionRequest, *, remaining_time_millis: int | None) -> PromotionResult:
+    def promote(self, request: PromotionRequest, *, actor: str, remaining_time_millis: int | None) -> PromotionResult:
         """Run the promotion rules once against this runtime's registry and alert publisher."""
+        settings = self.settings
         return promote(
             request,
             registry=self.registry(Deadline.for_invocation(remaining_time_millis)),
-            publisher=self.alert_publisher(),
-            environment=self.settings.environment,
-            registry_name=self.settings.registry_name,
+            publisher=None if request.dry_run else self.alert_publisher(),
+            policy=PromotionPolicy(
+                environment=settings.environment,
+                registry_name=settings.registry_name,
+                actor=actor,
+                promotion_alias=settings.promotion_alias,
+                challenger_alias=settings.challenger_alias,
+                audit_tags=settings.audit_tags,
+            ),
         )
 
     def registry(self, deadline: Deadline) -> MLflowAdapter:

@@ -6,6 +6,7 @@ Validation raises ``ConfigurationError`` naming the variable, never quoting a cr
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -14,6 +15,10 @@ from promote_model.errors import ConfigurationError
 
 DEFAULT_REGISTRY_NAME = "tradai-models"
 DEFAULT_ENVIRONMENT = "dev"
+DEFAULT_PROMOTION_ALIAS = "champion"
+# MLflow's alias rule: letters, digits, '_' and '-'; "latest" and "v<number>" are reserved.
+_ALIAS = re.compile(r"[A-Za-z0-9_-]{1,255}")
+_RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
@@ -29,6 +34,9 @@ class ModelManagementSettings:
     alert_topic_arn: str | None = None
     alerts_enabled: bool = True
     allow_insecure_http: bool = False
+    promotion_alias: str | None = DEFAULT_PROMOTION_ALIAS  # None: no alias is kept
+    challenger_alias: str | None = None
+    audit_tags: bool = True
 
     @property
     def alerts_active(self) -> bool:
@@ -61,6 +69,9 @@ class ModelManagementSettings:
             alert_topic_arn=optional("ALERT_TOPIC_ARN"),
             alerts_enabled=_flag(environ, "ALERTS_ENABLED", default=True),
             allow_insecure_http=_flag(environ, "MLFLOW_ALLOW_INSECURE_HTTP", default=False),
+            promotion_alias=_alias(environ, "PROMOTION_ALIAS", default=DEFAULT_PROMOTION_ALIAS),
+            challenger_alias=_alias(environ, "CHALLENGER_ALIAS", default=None),
+            audit_tags=_flag(environ, "AUDIT_TAGS_ENABLED", default=True),
         )
         settings._refuse_plain_http_credentials()
         return settings
@@ -95,6 +106,22 @@ def _tracking_uri(value: str | None) -> str:
             "or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
         )
     return value.rstrip("/")
+
+
+def _alias(environ: Mapping[str, str], name: str, *, default: str | None) -> str | None:
+    """An alias setting: unset gives the default, empty disables it."""
+    raw = environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip()
+    if not value:
+        return None
+    if not _ALIAS.fullmatch(value) or _RESERVED_ALIAS.fullmatch(value):
+        raise ConfigurationError(
+            f"{name} must be an MLflow alias (letters, digits, '_' or '-', not 'latest' or 'v<number>'), "
+            f"got {value[:40]!r}"
+        )
+    return value
 
 
 def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:

@@ -24,6 +24,8 @@ def test_promotes_the_given_version_and_archives_the_champion(mlflow_client, lam
         "model_name": name,
         "confidence": 0.85,
         "notification_sent": True,
+        "alias": "champion",
+        "audit_tags_written": True,
     }
     assert stages(mlflow_client, name) == {"1": "Archived", "2": "Archived", "3": "Production"}
     [notification] = received_notifications(sqs, alert_topic.queue_url, wait_seconds=1)
@@ -34,7 +36,8 @@ def test_promotes_the_given_version_and_archives_the_champion(mlflow_client, lam
         "New Production Version: 3\n"
         "Previous Version: 2\n"
         "Comparison Confidence: 85.0%\n"
-        "Environment: prod"
+        "Environment: prod\n"
+        "Alias: champion"
     )
     assert notification["MessageAttributes"]["registry"]["Value"] == "tradai-models"
 
@@ -104,6 +107,8 @@ def test_already_champion_is_idempotent_and_writes_nothing(mlflow_client, lambda
         "model_name": name,
         "confidence": 0.9,
         "notification_sent": False,
+        "alias": "champion",
+        "audit_tags_written": False,
     }
     assert registry_state(mlflow_client, name) == before
     assert received_notifications(sqs, alert_topic.queue_url) == []

@@ -42,6 +42,7 @@ def test_promote_model_task_maps_the_workflow_state_as_the_spec_shows(synthesize
         "model_name.$": "$.model_name",
         "new_version.$": "$.challenger_version",
         "confidence.$": "$.comparison.confidence",
+        "execution_id.$": "$$.Execution.Id",  # for the audit trail
     }
     assert task["ResultPath"] == "$.promotion"  # the workflow's own state is kept
     assert task["Next"] == "WasModelPromoted"
@@ -98,7 +99,7 @@ def test_standalone_machine_notifies_success_and_failure_on_the_topic(synthesize
     topic = next(iter(synthesized.resources("AWS::SNS::Topic")))
 
     assert states["ModelPromoted"] == {"Type": "Pass", "Next": "NotifySuccess"}
-    assert json.dumps(states["NotifySuccess"]["Resource"]).endswith(':states:::sns:publish"]]}')
+    assert states["NotifySuccess"]["Resource"].endswith(":states:::sns:publish")
     assert states["NotifySuccess"]["Parameters"]["TopicArn"] == {"Ref": topic}
     assert states["NotifyFailure"]["Parameters"]["TopicArn"] == {"Ref": topic}
     assert states["NotifyFailure"]["Next"] == "PromotionFailed"
