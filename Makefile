@@ -8,7 +8,7 @@ ENV ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test lint typecheck format synth deploy bench lock clean
+.PHONY: demo test lint typecheck format synth deploy bench lock clean reliability-report
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -28,6 +28,10 @@ demo: $(BIN)/.installed node_modules/.installed
 ## test: lint, type-check and run the whole test suite (what CI runs)
 test: lint typecheck
 	$(BIN)/pytest
+
+## reliability-report: run the fault, race and hostile-input tests and write docs/reliability.md
+reliability-report: $(BIN)/.installed
+	RELIABILITY_REPORT=docs/reliability.md $(BIN)/pytest -q tests/reliability
 
 lint: $(BIN)/.installed node_modules/.installed
 	$(BIN)/ruff check .

@@ -45,19 +45,28 @@ def register_model(client: MlflowClient, stages: list[str], name: str | None = N
     return name
 
 
+def _versions(client: MlflowClient, name: str) -> list[Any]:
+    """Every version of the model, read one by one (MLflow's search filter cannot quote every name)."""
+    from mlflow.exceptions import MlflowException
+
+    versions = []
+    while True:
+        try:
+            versions.append(client.get_model_version(name, str(len(versions) + 1)))
+        except MlflowException:
+            return versions
+
+
 def registry_state(client: MlflowClient, name: str) -> dict[str, tuple[str, int]]:
     """Each version's stage and last-updated timestamp: what a write would change."""
-    escaped = name.replace("\\", "\\\\").replace("'", "\\'")
-    versions = client.search_model_versions(f"name='{escaped}'")
-    return {v.version: (v.current_stage, v.last_updated_timestamp) for v in versions}
+    return {v.version: (v.current_stage, v.last_updated_timestamp) for v in _versions(client, name)}
 
 
 def full_state(client: MlflowClient, name: str) -> dict[str, Any]:
     """Stages, timestamps, tags and aliases of every version: everything a promotion may write."""
-    escaped = name.replace("\\", "\\\\").replace("'", "\\'")
     return {
         v.version: (v.current_stage, v.last_updated_timestamp, dict(v.tags), sorted(v.aliases))
-        for v in client.search_model_versions(f"name='{escaped}'")
+        for v in _versions(client, name)
     }
 
 

@@ -1,0 +1,176 @@
+"""Faults of MLflow, Secrets Manager and SNS: a named outcome, an intact registry, an answer in time."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import boto3
+import pytest
+
+from devtools.fault_proxy import DROP_AFTER_FORWARD, STALL
+from devtools.servers import free_port
+from promote_model import handler
+from promote_model.errors import ConfigurationError, RegistryUnavailableError
+from tests.support import invoke, received_notifications, register_model, registry_state, stages
+
+TRANSITION = "/model-versions/transition-stage"
+
+
+def _timed(call):
+    started = time.monotonic()
+    try:
+        return call(), None, time.monotonic() - started
+    except Exception as error:
+        return None, error, time.monotonic() - started
+
+
+def _describe(stage_map):
+    return ", ".join(f"v{v} {s}" for v, s in sorted(stage_map.items(), key=lambda i: int(i[0])))
+
+
+def test_registry_refusing_connections(lambda_env, mlflow_client, record_fault):
+    lambda_env.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
+
+    _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy", "new_version": "2"}))
+
+    assert isinstance(error, RegistryUnavailableError)
+    record_fault("MLflow refuses connections", "`RegistryUnavailableError` (4 attempts)", "untouched", seconds)
+
+
+def test_registry_stalling(faulty_env, proxy, mlflow_client, record_fault):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    before = registry_state(mlflow_client, name)
+    proxy.inject("/api/", STALL)
+
+    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+
+    assert isinstance(error, RegistryUnavailableError)
+    proxy.clear()
+    assert registry_state(mlflow_client, name) == before
+    record_fault("MLflow accepts but never answers", "`RegistryUnavailableError` (read timeouts)", "unchanged", seconds)
+
+
+@pytest.mark.parametrize("status", ["500", "503"])
+def test_registry_answering_5xx(faulty_env, proxy, mlflow_client, record_fault, status):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    before = registry_state(mlflow_client, name)
+    proxy.inject("/api/", status)
+
+    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+
+    assert isinstance(error, RegistryUnavailableError)
+    assert f"HTTP {status}" in str(error)
+    proxy.clear()
+    assert registry_state(mlflow_client, name) == before
+    record_fault(
+        f"MLflow answers {status} to everything", "`RegistryUnavailableError` (4 attempts)", "unchanged", seconds
+    )
+
+
+def test_a_transient_5xx_on_a_read_is_retried(faulty_env, proxy, mlflow_client, record_fault):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    proxy.inject("/model-versions/get", "503", times=2)
+
+    result, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+
+    assert error is None
+    assert result["promoted"] is True
+    assert stages(mlflow_client, name) == {"1": "Archived", "2": "Production"}
+    record_fault(
+        "MLflow answers 503 twice to a read", "promoted (retried)", _describe(stages(mlflow_client, name)), seconds
+    )
+
+
+def test_a_5xx_on_the_transition_is_not_retried_blindly(faulty_env, proxy, mlflow_client, record_fault):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    proxy.inject(TRANSITION, "500", times=1)
+
+    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+
+    # the transition's effect is unknown, so the function reads back, finds nothing done, and says so
+    assert isinstance(error, RegistryUnavailableError)
+    assert stages(mlflow_client, name) == {"1": "Production", "2": "Staging"}
+    record_fault(
+        "MLflow answers 500 to the transition",
+        "`RegistryUnavailableError` after reading back (Step Functions retries)",
+        _describe(stages(mlflow_client, name)),
+        seconds,
+    )
+
+
+def test_connection_dropped_after_the_transition_reached_mlflow(
+    faulty_env, proxy, mlflow_client, alert_topic, sqs, record_fault
+):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    proxy.inject(TRANSITION, DROP_AFTER_FORWARD, times=1)
+
+    first, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    # Step Functions' retry of the same request
+    retry = invoke({"model_name": name, "new_version": "2"})
+
+    assert error is None
+    assert (first["promoted"], first["already_promoted"], first["archived_version"]) == (True, False, "1")
+    assert (retry["promoted"], retry["already_promoted"]) == (True, True)
+    assert stages(mlflow_client, name) == {"1": "Archived", "2": "Production"}
+    assert [w for w in proxy.writes() if w[1].endswith(TRANSITION)] == [("POST", "/api/2.0/mlflow" + TRANSITION)]
+    assert len(received_notifications(sqs, alert_topic.queue_url, wait_seconds=1)) == 1  # exactly one notice
+    record_fault(
+        "connection dropped after MLflow applied the transition",
+        "promoted (read back: it happened); the retry answers `already_promoted`",
+        _describe(stages(mlflow_client, name)),
+        seconds,
+    )
+
+
+def test_secrets_manager_unreachable(lambda_env, moto, record_fault):
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:mlflow-AbCdEf"
+    lambda_env.setenv("MLFLOW_CREDENTIALS_SECRET_ARN", arn)
+    lambda_env.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", f"http://127.0.0.1:{free_port()}")
+    from promote_model import credentials
+
+    credentials._secrets_provider.cache_clear()
+    try:
+        _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy"}))
+    finally:
+        credentials._secrets_provider.cache_clear()
+
+    assert isinstance(error, ConfigurationError)
+    assert "MLFLOW_CREDENTIALS_SECRET_ARN" in str(error)
+    record_fault("Secrets Manager unreachable", "`ConfigurationError` naming the setting", "untouched", seconds)
+
+
+@pytest.mark.parametrize(
+    ("label", "secret"),
+    [("missing", None), ("malformed", "{not json")],
+)
+def test_secret_missing_or_malformed(lambda_env, moto, record_fault, label, secret):
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:absent-AbCdEf"
+    if secret is not None:
+        arn = boto3.client("secretsmanager").create_secret(Name=f"bad-{uuid.uuid4().hex[:6]}", SecretString=secret)[
+            "ARN"
+        ]
+    lambda_env.setenv("MLFLOW_CREDENTIALS_SECRET_ARN", arn)
+
+    _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy"}))
+
+    assert isinstance(error, ConfigurationError)
+    record_fault(f"credentials secret {label}", "`ConfigurationError` naming the setting", "untouched", seconds)
+
+
+def test_sns_failing_after_a_successful_transition(lambda_env, mlflow_client, record_fault):
+    lambda_env.setenv("AWS_ENDPOINT_URL_SNS", f"http://127.0.0.1:{free_port()}")
+    handler.reset_runtime()
+    name = register_model(mlflow_client, ["Production", "Staging"])
+
+    result, error, seconds = _timed(lambda: invoke({"model_name": name}))
+
+    assert error is None
+    assert (result["promoted"], result["notification_sent"]) == (True, False)
+    assert stages(mlflow_client, name) == {"1": "Archived", "2": "Production"}
+    record_fault(
+        "SNS unreachable after the transition",
+        "promoted, `notification_sent: false` (logged, `NotificationFailed` metric)",
+        _describe(stages(mlflow_client, name)),
+        seconds,
+    )
