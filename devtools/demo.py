@@ -95,12 +95,7 @@ def _demo(stack: SynthesizedStack, mlflow_url: str, moto_url: str, workdir: Path
 
     _step(4, "Running the synthesized state machine in aws-local-stepfunctions")
     print(f"      input {json.dumps(WORKFLOW_INPUT)}")
-    references = {
-        "AWS::Partition": "aws",
-        f"{stack.function_id}.Arn": FUNCTION_ARN,
-        stack.logical_id("AWS::SNS::Topic"): topic_arn,
-        stack.logical_id("AWS::SecretsManager::Secret"): secret_arn,
-    }
+    references = stack.local_references(function_arn=FUNCTION_ARN, topic_arn=topic_arn, secret_arn=secret_arn)
     handler_log = workdir / "handler.log"
     with handler_log.open("w") as log:
         execution = run_execution(

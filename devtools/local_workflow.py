@@ -55,6 +55,15 @@ class SynthesizedStack:
         [layer] = self._resources("AWS::Lambda::LayerVersion").values()
         return self.outdir / layer["Metadata"]["aws:asset:path"] / "python"
 
+    def local_references(self, *, function_arn: str, topic_arn: str, secret_arn: str) -> dict[str, str]:
+        """Local stand-ins for the CloudFormation references of the definition and the function."""
+        return {
+            "AWS::Partition": "aws",
+            f"{self.function_id}.Arn": function_arn,
+            self.logical_id("AWS::SNS::Topic"): topic_arn,
+            self.logical_id("AWS::SecretsManager::Secret"): secret_arn,
+        }
+
     def function_environment(self, references: Mapping[str, str]) -> dict[str, str]:
         variables = self.template["Resources"][self.function_id]["Properties"]["Environment"]["Variables"]
         return {name: _render(value, references) for name, value in variables.items()}

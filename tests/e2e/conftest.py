@@ -32,12 +32,9 @@ def run_workflow(dev_stack, mlflow_url, alert_topic, moto) -> Callable[..., Exec
         Name=f"promote-model/e2e-{uuid.uuid4().hex[:8]}",
         SecretString=json.dumps({"username": "promote-model", "password": "not-checked-by-this-server"}),
     )["ARN"]
-    references = {
-        "AWS::Partition": "aws",
-        f"{dev_stack.function_id}.Arn": FUNCTION_ARN,
-        dev_stack.logical_id("AWS::SNS::Topic"): alert_topic.topic_arn,
-        dev_stack.logical_id("AWS::SecretsManager::Secret"): secret_arn,
-    }
+    references = dev_stack.local_references(
+        function_arn=FUNCTION_ARN, topic_arn=alert_topic.topic_arn, secret_arn=secret_arn
+    )
 
     def run(workflow_input: dict[str, Any], *, tracking_uri: str | None = None, **options: Any) -> Execution:
         environment = {"MLFLOW_TRACKING_URI": tracking_uri or mlflow_url, "POWERTOOLS_TRACE_DISABLED": "true"}
