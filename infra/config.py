@@ -10,7 +10,7 @@ from aws_cdk import aws_logs as logs
 _KNOWN_KEYS = {
     "account", "region", "mlflow_tracking_uri", "credentials_secret_arn", "alert_emails",
     "log_retention_days", "alarm", "reserved_concurrency", "vpc", "registry_name", "alerts_enabled",
-    "allow_insecure_http",
+    "allow_insecure_http", "detailed_tracing",
 }  # fmt: skip
 
 
@@ -48,6 +48,7 @@ class EnvironmentConfig:
     registry_name: str = "tradai-models"
     alerts_enabled: bool = True
     allow_insecure_http: bool = False
+    detailed_tracing: bool = False
 
     @property
     def stack_name(self) -> str:
@@ -85,6 +86,7 @@ def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentCo
         registry_name=_optional_str(name, raw, "registry_name") or "tradai-models",
         alerts_enabled=_bool(name, raw, "alerts_enabled", default=True),
         allow_insecure_http=_bool(name, raw, "allow_insecure_http", default=False),
+        detailed_tracing=_bool(name, raw, "detailed_tracing", default=False),
     )
 
 

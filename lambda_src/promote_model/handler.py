@@ -15,7 +15,7 @@ from promote_model.observability import (
     record_error,
     record_notification_failure,
     record_outcome,
-    tracer,
+    traced,
 )
 from promote_model.request import InvalidRequest, parse_request
 from promote_model.results import NotPromoted, Promoted, PromotionResult, ReasonCode
@@ -39,7 +39,7 @@ def reset_runtime() -> None:
 
 
 @metrics.log_metrics
-@tracer.capture_lambda_handler
+@traced
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     model_name = event.get("model_name") if isinstance(event, dict) else None

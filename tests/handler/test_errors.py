@@ -8,7 +8,7 @@ import pytest
 
 from devtools.servers import free_port
 from promote_model.errors import ConfigurationError, RegistryUnavailableError
-from tests.support import invoke, log_records
+from tests.support import LambdaContext, invoke, log_records
 
 
 def test_missing_tracking_uri_is_a_configuration_error(lambda_env):
@@ -55,3 +55,22 @@ def test_the_registry_budget_follows_the_lambdas_remaining_time(lambda_env):
         invoke({"model_name": "PascalStrategy"}, timeout_seconds=10.5)
 
     assert time.monotonic() - started < 3
+
+
+def test_the_tracer_is_loaded_only_where_xray_is_active(monkeypatch):
+    from promote_model.observability import traced
+
+    def answer(event, context):
+        return {"echo": event}
+
+    monkeypatch.delenv("AWS_XRAY_DAEMON_ADDRESS", raising=False)
+    assert traced(answer) is answer
+
+    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", "127.0.0.1:2000")
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    assert traced(answer) is answer
+
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
+    wrapped = traced(answer)
+    assert wrapped is not answer
+    assert wrapped({"x": 1}, LambdaContext()) == {"echo": {"x": 1}}

@@ -60,6 +60,7 @@ def test_function_has_the_specified_runtime_size_and_settings(synthesized):
         "ALERTS_ENABLED": "true",
         "POWERTOOLS_SERVICE_NAME": "promote-model",
         "POWERTOOLS_METRICS_NAMESPACE": "PromoteModel",
+        "POWERTOOLS_TRACE_DISABLED": "true",
     }
 
 
@@ -222,3 +223,10 @@ def test_missing_environment_fails_synthesis_naming_the_known_ones():
     del context["environment"]
     with pytest.raises(ConfigError, match="pass -c environment=<name>, one of: dev, prod, staging"):
         build_app(context)
+
+
+def test_detailed_tracing_turns_the_powertools_tracer_on(tmp_path):
+    synthesized = synthesize(tmp_path, "dev", detailed_tracing=True)
+
+    _, function = _promote_function(synthesized)
+    assert function["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
