@@ -570,12 +570,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         },
     )
 
-    from devtools.bench_proxy import CountingProxy
+    from devtools.fault_proxy import fault_proxy
     from devtools.servers import mlflow_server
 
     shutil.rmtree(WORK / "mlflow", ignore_errors=True)
     log("starting the MLflow server")
-    with mlflow_server(WORK / "mlflow") as server, CountingProxy(server.url) as proxy:
+    with mlflow_server(WORK / "mlflow") as server, fault_proxy(server.url) as proxy:
         registry = Registry(server.url)
         log("MLflow requests per promotion, counted by the proxy")
         counts = {
@@ -700,7 +700,7 @@ class Report:
              f"+{_ms(init['tracer-local'] - local_base)} over {_ms(local_base)}"],
             ["Our handler import, in Lambda, tracing disabled (the Init row)", _ms(init["ours"]), vs_floor("ours")],
             ["Our handler import, outside Lambda, tracing disabled", _ms(init["ours-local"]), vs_floor("ours-local")],
-            ["Our handler import, in Lambda, tracing on (as deployed: Active tracing)", _ms(init["ours-traced"]),
+            ["Our handler import, in Lambda, tracing on (the stack with detailed_tracing: true; its default leaves it off)", _ms(init["ours-traced"]),
              vs_floor("ours-traced")],
             ["... the same, with the Tracer patching httplib only", _ms(init["ours-traced-httplib"]),
              vs_floor("ours-traced-httplib")],
@@ -754,7 +754,7 @@ noisy, so compare the ratios, not the absolute numbers, and only within one run.
 - **Warm invocation**: one long-lived process per handler, {self.plan.warm} promotions of fresh versions after
   one cold and {WARMUP} untimed warm ones.
 - **MLflow requests** are counted at the server, by a counting reverse proxy in front of it
-  (devtools/bench_proxy.py), per promotion, after one uncounted warm-up promotion.
+  (devtools/fault_proxy.py), per promotion, after one uncounted warm-up promotion.
 - **Bundle**: every file of the code asset and the layer asset, and their zips (DEFLATED). The
   baseline's equivalent is its handler file plus the installed files of mlflow-skinny, Powertools,
   aws-xray-sdk and all their dependencies except what the Lambda runtime provides

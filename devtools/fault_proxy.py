@@ -1,6 +1,6 @@
 """A fault injector on loopback: an HTTP proxy in front of MLflow that forwards, refuses to answer,
-stalls, answers 5xx, or drops the connection after forwarding, per request path; and counts what
-it forwards (the writes MLflow receives).
+stalls, answers 5xx, or drops the connection after forwarding, per request path; and records what
+it forwards, so requests are counted at the server's door (the reliability tests and the benchmark).
 """
 
 from __future__ import annotations
@@ -40,6 +40,12 @@ class FaultProxy:
         with self._lock:
             self.faults.clear()
             self.forwarded.clear()
+
+    def take(self) -> list[tuple[str, str]]:
+        """The requests forwarded since the last call, oldest first; the record starts afresh."""
+        with self._lock:
+            seen, self.forwarded = self.forwarded, []
+        return seen
 
     def writes(self) -> list[tuple[str, str]]:
         with self._lock:

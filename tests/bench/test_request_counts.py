@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.bench_proxy import CountingProxy
+from devtools.fault_proxy import FaultProxy, fault_proxy
 from promote_model import handler
 from tests.support import invoke, register_model
 
@@ -26,13 +26,13 @@ AUDIT_TAGS = [SET_TAG] * 7
 
 
 @pytest.fixture
-def proxy(mlflow_url: str) -> Iterator[CountingProxy]:
-    with CountingProxy(mlflow_url) as counting:
+def proxy(mlflow_url: str) -> Iterator[FaultProxy]:
+    with fault_proxy(mlflow_url) as counting:
         yield counting
 
 
 @pytest.fixture
-def through_proxy(lambda_env: pytest.MonkeyPatch, proxy: CountingProxy) -> CountingProxy:
+def through_proxy(lambda_env: pytest.MonkeyPatch, proxy: FaultProxy) -> FaultProxy:
     """The function's settings, with MLflow reached only through the counting proxy."""
     lambda_env.setenv("MLFLOW_TRACKING_URI", proxy.url)
     handler.reset_runtime()
@@ -40,7 +40,7 @@ def through_proxy(lambda_env: pytest.MonkeyPatch, proxy: CountingProxy) -> Count
 
 
 @pytest.fixture
-def spec_flow(lambda_env: pytest.MonkeyPatch, through_proxy: CountingProxy) -> CountingProxy:
+def spec_flow(lambda_env: pytest.MonkeyPatch, through_proxy: FaultProxy) -> FaultProxy:
     """The spec's flow: no champion alias, no audit tags."""
     lambda_env.setenv("PROMOTION_ALIAS", "")
     lambda_env.setenv("AUDIT_TAGS_ENABLED", "false")
@@ -48,7 +48,7 @@ def spec_flow(lambda_env: pytest.MonkeyPatch, through_proxy: CountingProxy) -> C
     return through_proxy
 
 
-def promote(proxy: CountingProxy, event: dict[str, object]) -> list[tuple[str, str]]:
+def promote(proxy: FaultProxy, event: dict[str, object]) -> list[tuple[str, str]]:
     proxy.take()
     result = invoke(event)
     assert result["promoted"] is True, result
