@@ -33,7 +33,7 @@ def current_runtime() -> Runtime:
 
 
 def reset_runtime() -> None:
-    """Forget the runtime, as a new execution environment would (for tests and the CLI)."""
+    """Forget the runtime, as a new execution environment would (for tests)."""
     global _runtime
     _runtime = None
 

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
-from promote_model.results import DryRun, Promoted, PromotionResult
+from promote_model.results import NotPromoted, PromotionResult
 
 SERVICE = "promote-model"
 NAMESPACE = "PromoteModel"
@@ -38,51 +38,23 @@ def traced(handler: Handler) -> Handler:
     return Tracer(service=SERVICE).capture_lambda_handler(handler)  # type: ignore[return-value]
 
 
+_LOG_MESSAGES = {
+    "promoted": "promotion finished",
+    "already_promoted": "promotion finished",
+    "dry_run": "dry run finished",
+    "not_promoted": "promotion not done",
+}
+_OUTCOME_METRICS = {"promoted": "Promoted", "already_promoted": "AlreadyPromoted", "dry_run": "DryRun"}
+
+
 def record_outcome(result: PromotionResult) -> None:
-    if isinstance(result, DryRun):
-        logger.info(
-            "dry run finished",
-            extra={
-                "model_name": result.model_name,
-                "new_version": result.new_version,
-                "archived_version": result.archived_version,
-                "outcome": result.outcome,
-                "reason_code": None,
-                "already_promoted": result.already_promoted,
-            },
-        )
-        metrics.add_metric(name="DryRun", unit=MetricUnit.Count, value=1)
-        return
-    if isinstance(result, Promoted):
-        logger.info(
-            "promotion finished",
-            extra={
-                "model_name": result.model_name,
-                "new_version": result.new_version,
-                "archived_version": result.archived_version,
-                "outcome": result.outcome,
-                "reason_code": None,
-                "notification_sent": result.notification_sent,
-                "alias": result.alias,
-                "audit_tags_written": result.audit_tags_written,
-            },
-        )
-        metrics.add_metric(
-            name="AlreadyPromoted" if result.already_promoted else "Promoted", unit=MetricUnit.Count, value=1
-        )
-        return
-    logger.info(
-        "promotion not done",
-        extra={
-            "model_name": result.model_name,
-            "new_version": result.new_version,
-            "archived_version": None,
-            "outcome": result.outcome,
-            "reason_code": result.reason_code.value,
-            "reason": result.reason,
-        },
-    )
-    _count_with_dimension("NotPromoted", "reason_code", result.reason_code.value)
+    """One structured log line (the result's fields, its outcome and reason code) and its metric."""
+    fields = {"archived_version": None, "reason_code": None, **result.to_dict(), "outcome": result.outcome}
+    logger.info(_LOG_MESSAGES[result.outcome], extra=fields)
+    if isinstance(result, NotPromoted):
+        _count_with_dimension("NotPromoted", "reason_code", result.reason_code.value)
+    else:
+        metrics.add_metric(name=_OUTCOME_METRICS[result.outcome], unit=MetricUnit.Count, value=1)
 
 
 def record_notification_failure(model_name: str, version: str) -> None:

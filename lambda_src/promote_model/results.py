@@ -41,12 +41,7 @@ class Promoted:
     def to_dict(self) -> dict[str, Any]:
         return {
             "promoted": True,
-            "new_version": self.new_version,
-            "new_stage": ModelStage.PRODUCTION.value,
-            "archived_version": self.archived_version,
-            "already_promoted": self.already_promoted,
-            "model_name": self.model_name,
-            "confidence": self.confidence,
+            **_champion_fields(self),
             "notification_sent": self.notification_sent,
             "alias": self.alias,
             "audit_tags_written": self.audit_tags_written,
@@ -71,12 +66,7 @@ class DryRun:
             "promoted": False,
             "dry_run": True,
             "would_promote": not self.already_promoted,
-            "new_version": self.new_version,
-            "new_stage": ModelStage.PRODUCTION.value,
-            "archived_version": self.archived_version,
-            "already_promoted": self.already_promoted,
-            "model_name": self.model_name,
-            "confidence": self.confidence,
+            **_champion_fields(self),
             "alias": self.alias,
         }
 
@@ -109,3 +99,15 @@ class NotPromoted:
 
 
 PromotionResult = Promoted | NotPromoted | DryRun
+
+
+def _champion_fields(result: Promoted | DryRun) -> dict[str, Any]:
+    """The spec's keys of a (would-be) champion, shared by promotions and dry runs."""
+    return {
+        "new_version": result.new_version,
+        "new_stage": ModelStage.PRODUCTION.value,
+        "archived_version": result.archived_version,
+        "already_promoted": result.already_promoted,
+        "model_name": result.model_name,
+        "confidence": result.confidence,
+    }
