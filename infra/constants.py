@@ -16,7 +16,7 @@ FUNCTION_MEMORY_MB = 256
 SECRET_USERNAME = "promote-model"  # noqa: S105 - a user name, not a password
 SECRET_PASSWORD_LENGTH = 32
 
-# The Lambda's error types, as Step Functions sees them (DESIGN §2).
+# The Lambda's error types, as Step Functions sees them (docs/design.md §2).
 RETRYABLE_ERRORS = ["RegistryUnavailableError"]
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.TooManyRequestsException",

@@ -1,4 +1,4 @@
-"""The alert publisher: the promotion notification (DESIGN §4), sent to SNS.
+"""The alert publisher: the promotion notification (docs/design.md §4), sent to SNS.
 
 A failed publish is reported to the caller as ``False``, never raised: the promotion it announces
 has already happened and must not be failed or retried because of it.

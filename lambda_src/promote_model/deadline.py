@@ -6,7 +6,7 @@ import time
 
 # Leave this much of the Lambda's own time for logging, metrics and returning the answer.
 SAFETY_MARGIN_SECONDS = 10.0
-# Whatever the Lambda allows, give up on the registry after this long (DESIGN §2: answer well
+# Whatever the Lambda allows, give up on the registry after this long (docs/design.md §2: answer well
 # before the 60-second timeout; the reliability issue asks for answers within 30 s).
 MAX_BUDGET_SECONDS = 25.0
 

@@ -1,7 +1,7 @@
 """The Lambda entry point: parse the event, run the promotion once, answer with a plain dict.
 
 Named errors (``RegistryUnavailableError``, ``RegistryAuthError``, ``ConfigurationError``) are
-raised so Step Functions sees their class name as the error type (DESIGN §2).
+raised so Step Functions sees their class name as the error type (docs/design.md §2).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The promotion rules: the spec's flowchart, DESIGN §2, the champion alias, the audit trail and the
+"""The promotion rules: the spec's flowchart, docs/design.md §2, the champion alias, the audit trail and the
 convergence rule for concurrent promotions. No network call of their own: the registry and the
 alert publisher are passed in; everything here is decisions.
 """

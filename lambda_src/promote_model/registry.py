@@ -1,4 +1,4 @@
-"""``MLflowAdapter``: the one place that talks to MLflow, over its REST API (DESIGN §7).
+"""``MLflowAdapter``: the one place that talks to MLflow, over its REST API (docs/design.md §7).
 
 It turns MLflow's answers into small typed records, ``None`` for "does not exist", and the
 function's errors for everything else. The promotion rules live in ``promotion``, not here.

@@ -1,4 +1,4 @@
-"""The promotion request: the event's fields, validated by the rules of DESIGN §2.
+"""The promotion request: the event's fields, validated by the rules of docs/design.md §2.
 
 Parsing never raises: a bad event becomes an ``InvalidRequest`` carrying a reason that names the
 field, so the caller can answer ``INVALID_REQUEST`` without touching the registry.

@@ -1,4 +1,4 @@
-"""The function's answers: the spec's result shapes plus the decisions of DESIGN §2."""
+"""The function's answers: the spec's result shapes plus the decisions of docs/design.md §2."""
 
 from __future__ import annotations
 

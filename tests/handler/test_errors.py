@@ -1,4 +1,4 @@
-"""The raised errors of DESIGN §2 for configuration and an unreachable registry."""
+"""The raised errors of docs/design.md §2 for configuration and an unreachable registry."""
 
 from __future__ import annotations
 

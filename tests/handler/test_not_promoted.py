@@ -1,4 +1,4 @@
-"""Every 'not promoted' row of DESIGN §2: a returned answer, nothing written, nothing sent."""
+"""Every 'not promoted' row of docs/design.md §2: a returned answer, nothing written, nothing sent."""
 
 from __future__ import annotations
 
