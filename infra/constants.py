@@ -25,4 +25,4 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.SdkClientException",
     "Lambda.ClientExecutionTimeoutException",
 ]
-TERMINAL_ERRORS = ["RegistryAuthError", "ConfigurationError"]
+TERMINAL_ERRORS = ["RegistryAuthError", "ConfigurationError", "RegistryResponseError"]

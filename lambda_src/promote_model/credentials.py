@@ -9,29 +9,38 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from promote_model.auth import BasicAuth, Credentials, RequestAuth
 from promote_model.errors import ConfigurationError
-from promote_model.http_client import Credentials
+from promote_model.quiet_sdk import sdk_wire_logging_off
 from promote_model.settings import ModelManagementSettings
 
 SECRET_MAX_AGE_SECONDS = 300
 
 
-def resolve_credentials(settings: ModelManagementSettings) -> Credentials | None:
-    if settings.credentials_secret_arn is not None:
-        return _credentials_from_secret(settings.credentials_secret_arn)
+def resolve_auth(settings: ModelManagementSettings) -> RequestAuth | None:
+    """How requests to MLflow authenticate: the secret's credentials (re-read once on a 401, so a
+    rotated password is picked up at once), the two variables, or nothing."""
+    secret_arn = settings.credentials_secret_arn
+    if secret_arn is not None:
+        return BasicAuth(
+            _credentials_from_secret(secret_arn), reload=lambda: _credentials_from_secret(secret_arn, fresh=True)
+        )
     if settings.username is not None and settings.password is not None:
-        return Credentials(settings.username, settings.password)
+        return BasicAuth(Credentials(settings.username, settings.password))
     return None
 
 
-def _credentials_from_secret(secret_arn: str) -> Credentials:
+def _credentials_from_secret(secret_arn: str, *, fresh: bool = False) -> Credentials:
     from aws_lambda_powertools.utilities.parameters.exceptions import (
         GetParameterError,
         TransformParameterError,
     )
 
     try:
-        value = _secrets_provider().get(secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
+        with sdk_wire_logging_off():
+            value = _secrets_provider().get(
+                secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS, force_fetch=fresh
+            )
     except (GetParameterError, TransformParameterError) as error:
         # Not the error's text: a transform error could quote part of the secret.
         raise ConfigurationError(

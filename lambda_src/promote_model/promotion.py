@@ -26,6 +26,9 @@ from promote_model.stages import ModelStage
 
 READY = "READY"
 MAX_TAG_VALUE_LENGTH = 5000  # MLflow's limit for a model version tag value
+EXECUTION_ID_TAG = "execution_id"
+PREVIOUS_VERSION_TAG = "previous_version"
+PROMOTED_AT_TAG = "promoted_at"  # written last: its presence marks a finished promotion
 
 
 class Registry(Protocol):
@@ -71,12 +74,18 @@ def promote(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> PromotionResult:
     name = request.model_name
-    resolved = _resolve_candidate(request, registry, policy.challenger_alias)
+    resolved = _resolve_candidate(request, registry, policy)
     if isinstance(resolved, NotPromoted):
         return replace(resolved, dry_run=request.dry_run)
     candidate, model = resolved
 
     if candidate.in_production or model is None:
+        if _started_by_this_execution(candidate, request, policy) and not request.dry_run:
+            # This execution transitioned the version, but its answer was lost before the alias,
+            # tags and notification: finish them, once (promoted_at marks a finished promotion).
+            recorded = candidate.tag(PREVIOUS_VERSION_TAG)
+            archived = None if recorded in (None, "none") else recorded
+            return _complete(request, candidate.version, archived, registry, publisher, policy, now)
         return _already_champion(request, candidate, registry, policy)
     if candidate.status != READY:
         return NotPromoted(
@@ -91,25 +100,62 @@ def promote(
     if request.dry_run:
         return DryRun(name, candidate.version, archived_version, request.confidence, False, policy.promotion_alias)
 
+    if policy.audit_tags and request.execution_id is not None:
+        # Written before the transition, so that a retry of this execution can tell a promotion it
+        # started (whose answer was lost) from one made by someone else, and finish it.
+        registry.set_version_tags(
+            name,
+            candidate.version,
+            _within_limits({EXECUTION_ID_TAG: request.execution_id, PREVIOUS_VERSION_TAG: archived_version or "none"}),
+        )
     registry.transition_to_production(name, candidate.version)
+    return _complete(request, candidate.version, archived_version, registry, publisher, policy, now)
+
+
+def _complete(
+    request: PromotionRequest,
+    version: str,
+    archived_version: str | None,
+    registry: Registry,
+    publisher: AlertPublisher | None,
+    policy: PromotionPolicy,
+    now: Callable[[], datetime],
+) -> Promoted | NotPromoted:
+    """After the transition: verify one champion, then announce it (or step aside for the winner)."""
+    name = request.model_name
     champion = _settle_champion(registry, name)
-    if champion is not None and champion != candidate.version:
+    if champion is not None and champion != version:
         return NotPromoted(
             ReasonCode.SUPERSEDED,
-            f"Version {candidate.version} of model '{name}' was promoted, then superseded by a concurrent "
+            f"Version {version} of model '{name}' was promoted, then superseded by a concurrent "
             f"promotion of version {champion}, which is the champion now",
             model_name=name,
-            new_version=candidate.version,
+            new_version=version,
         )
-
-    alias = _point_alias(registry, name, candidate.version, policy.promotion_alias)
-    audited = policy.audit_tags and _write_audit_tags(
-        registry, request, candidate.version, archived_version, policy, now()
+    return _announce(
+        request, version, archived_version, registry=registry, publisher=publisher, policy=policy, at=now()
     )
+
+
+def _announce(
+    request: PromotionRequest,
+    version: str,
+    archived_version: str | None,
+    *,
+    registry: Registry,
+    publisher: AlertPublisher | None,
+    policy: PromotionPolicy,
+    at: datetime,
+) -> Promoted:
+    """What follows a transition, best effort: the alias, the audit tags, the notification; then
+    ``promoted_at``, the mark of a finished promotion."""
+    name = request.model_name
+    alias = _point_alias(registry, name, version, policy.promotion_alias)
+    audited = policy.audit_tags and _write_audit_tags(registry, request, version, archived_version, policy, at)
     notification_sent = publisher is not None and publisher.publish(
         PromotionNotice(
             model_name=name,
-            new_version=candidate.version,
+            new_version=version,
             previous_version=archived_version,
             confidence=request.confidence,
             environment=policy.environment,
@@ -117,9 +163,11 @@ def promote(
             alias=alias,
         )
     )
+    if audited:
+        audited = _write_tags(registry, name, version, {PROMOTED_AT_TAG: _timestamp(at)})
     return Promoted(
         model_name=name,
-        new_version=candidate.version,
+        new_version=version,
         archived_version=archived_version,
         confidence=request.confidence,
         already_promoted=False,
@@ -129,20 +177,32 @@ def promote(
     )
 
 
+def _started_by_this_execution(version: ModelVersion, request: PromotionRequest, policy: PromotionPolicy) -> bool:
+    return (
+        policy.audit_tags
+        and request.execution_id is not None
+        and version.tag(EXECUTION_ID_TAG) == request.execution_id[:MAX_TAG_VALUE_LENGTH]
+        and version.tag(PROMOTED_AT_TAG) is None
+    )
+
+
 def _resolve_candidate(
-    request: PromotionRequest, registry: Registry, challenger_alias: str | None
+    request: PromotionRequest, registry: Registry, policy: PromotionPolicy
 ) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
     """The version to promote and its model (``None`` when the version is already the champion,
     which needs no more reads), or the answer that ends the request."""
     name = request.model_name
     if request.new_version is None:
-        if challenger_alias is not None:
-            challenger = registry.get_version_by_alias(name, challenger_alias)
+        if policy.challenger_alias is not None:
+            challenger = registry.get_version_by_alias(name, policy.challenger_alias)
             if challenger is not None:
                 return _with_model(challenger, registry)
         model = registry.get_registered_model(name)
         if model is None:
             return _model_not_found(name)
+        champion = model.latest_in(ModelStage.PRODUCTION)
+        if champion is not None and _started_by_this_execution(champion, request, policy):
+            return champion, None  # this execution's own promotion, left unfinished: see promote()
         candidate = model.latest_in(ModelStage.STAGING)
         if candidate is None:
             return NotPromoted(ReasonCode.NO_STAGING_VERSION, NO_STAGING_VERSION_REASON, model_name=name)
@@ -230,25 +290,32 @@ def _write_audit_tags(
     policy: PromotionPolicy,
     at: datetime,
 ) -> bool:
-    timestamp = at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    timestamp = _timestamp(at)
     promoted_tags = {
-        "promoted_at": timestamp,
         "promoted_by": policy.actor,
-        "previous_version": archived_version or "none",
+        PREVIOUS_VERSION_TAG: archived_version or "none",
         "confidence": repr(request.confidence),
         "environment": policy.environment,
     }
     if request.execution_id is not None:
-        promoted_tags["execution_id"] = request.execution_id
+        promoted_tags[EXECUTION_ID_TAG] = request.execution_id
+    written = _write_tags(registry, request.model_name, version, promoted_tags)
+    if archived_version is not None:
+        archived_tags = {"archived_at": timestamp, "superseded_by": version}
+        written = _write_tags(registry, request.model_name, archived_version, archived_tags) and written
+    return written
+
+
+def _write_tags(registry: Registry, name: str, version: str, tags: dict[str, str]) -> bool:
     try:
-        registry.set_version_tags(request.model_name, version, _within_limits(promoted_tags))
-        if archived_version is not None:
-            registry.set_version_tags(
-                request.model_name, archived_version, {"archived_at": timestamp, "superseded_by": version}
-            )
+        registry.set_version_tags(name, version, _within_limits(tags))
     except PromotionError:
         return False
     return True
+
+
+def _timestamp(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _within_limits(tags: dict[str, str]) -> dict[str, str]:

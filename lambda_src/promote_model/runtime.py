@@ -11,12 +11,10 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-import urllib3
-
 from promote_model.alerts import SnsAlertPublisher
-from promote_model.credentials import resolve_credentials
+from promote_model.credentials import resolve_auth
 from promote_model.deadline import Deadline
-from promote_model.http_client import RegistryHttpClient
+from promote_model.http_client import RegistryHttpClient, new_pool
 from promote_model.promotion import PromotionPolicy, promote
 from promote_model.registry import MLflowAdapter
 from promote_model.request import PromotionRequest
@@ -28,7 +26,7 @@ class Runtime:
     def __init__(self, settings: ModelManagementSettings) -> None:
         self.settings = settings
         # Keep-alive connections to MLflow survive between warm invocations.
-        self._pool = urllib3.PoolManager(num_pools=2, maxsize=2)
+        self._pool = new_pool()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Runtime:
@@ -54,7 +52,7 @@ class Runtime:
     def registry(self, deadline: Deadline) -> MLflowAdapter:
         http = RegistryHttpClient(
             self.settings.tracking_uri,
-            credentials=resolve_credentials(self.settings),
+            auth=resolve_auth(self.settings),
             pool=self._pool,
         )
         return MLflowAdapter(http, deadline)
