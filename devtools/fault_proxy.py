@@ -1,26 +1,42 @@
-"""A fault injector on loopback: an HTTP proxy in front of MLflow that forwards, refuses to answer,
-stalls, answers 5xx, or drops the connection after forwarding, per request path; and records what
-it forwards, so requests are counted at the server's door (the reliability tests and the benchmark).
+"""A fault injector on loopback: an HTTP proxy in front of MLflow that misbehaves per request path.
+
+Modes: forward (``PASS``); stall without answering (``STALL``); answer a status (``"503"``, with
+optional headers such as ``Retry-After``); forward, then drop the connection (``DROP_AFTER_FORWARD``);
+forward, then send MLflow's answer one byte every half second (``TRICKLE``); forward, then answer
+``200`` with an HTML page (``HTML_AFTER_FORWARD``); answer a redirect without forwarding
+(``REDIRECT``); forward and rewrite MLflow's JSON answer (``REWRITE`` with a function). It records
+what it forwards, so requests are counted at the server's door (the reliability tests and the
+benchmark).
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 PASS, STALL, DROP_AFTER_FORWARD = "pass", "stall", "drop_after_forward"
+TRICKLE, HTML_AFTER_FORWARD, REDIRECT, REWRITE = "trickle", "html_after_forward", "redirect", "rewrite"
+TRICKLE_INTERVAL_SECONDS = 0.5
+REDIRECT_TARGET = "https://sso.example.com/login?next=/api&token=do-not-show"
+_HTML_PAGE = b"<html><body><h1>Welcome</h1><p>Session refreshed.</p></body></html>"
+
+Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
 
 
 @dataclass
 class Fault:
     path_contains: str
-    mode: str  # PASS, STALL, DROP_AFTER_FORWARD, or an HTTP status such as "503"
+    mode: str  # one of the modes above, or an HTTP status such as "503"
     times: int | None = None  # None: every matching request
+    headers: dict[str, str] = field(default_factory=dict)  # sent with a status mode
+    rewrite: Rewrite | None = None  # with REWRITE: MLflow's JSON answer -> what the caller receives
 
 
 @dataclass
@@ -32,9 +48,17 @@ class FaultProxy:
     _release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def inject(self, path_contains: str, mode: str, times: int | None = None) -> None:
+    def inject(
+        self,
+        path_contains: str,
+        mode: str,
+        times: int | None = None,
+        *,
+        headers: dict[str, str] | None = None,
+        rewrite: Rewrite | None = None,
+    ) -> None:
         with self._lock:
-            self.faults.append(Fault(path_contains, mode, times))
+            self.faults.append(Fault(path_contains, mode, times, headers or {}, rewrite))
 
     def clear(self) -> None:
         with self._lock:
@@ -51,14 +75,14 @@ class FaultProxy:
         with self._lock:
             return [(m, p) for m, p in self.forwarded if m != "GET"]
 
-    def _fault_for(self, path: str) -> str:
+    def _fault_for(self, path: str) -> Fault:
         with self._lock:
             for fault in self.faults:
                 if fault.path_contains in path and fault.times != 0:
                     if fault.times is not None:
                         fault.times -= 1
-                    return fault.mode
-        return PASS
+                    return fault
+        return Fault(path, PASS)
 
     def _record(self, method: str, path: str) -> None:
         with self._lock:
@@ -76,19 +100,34 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            mode = proxy._fault_for(self.path)
+            fault = proxy._fault_for(self.path)
+            mode = fault.mode
             if mode == STALL:
                 proxy._release.wait(timeout=120)
                 self.close_connection = True
                 return
             if mode.isdigit():
                 payload = b'{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "injected fault"}'
-                self.send_response(int(mode))
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                self._answer(int(mode), {"Content-Type": "application/json", **fault.headers}, payload)
                 return
+            if mode == REDIRECT:
+                self._answer(302, {"Location": REDIRECT_TARGET}, b"")
+                return
+            status, headers, data = self._forward(body)
+            if mode == DROP_AFTER_FORWARD:
+                self.close_connection = True  # MLflow acted; the caller never hears of it
+                return
+            if mode == HTML_AFTER_FORWARD:
+                self._answer(200, {"Content-Type": "text/html"}, _HTML_PAGE)
+                return
+            if mode == REWRITE and fault.rewrite is not None:
+                data = json.dumps(fault.rewrite(json.loads(data))).encode()
+            if mode == TRICKLE:
+                self._trickle(status, headers, data)
+                return
+            self._answer(status, headers, data)
+
+        def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
             connection = http.client.HTTPConnection(upstream.hostname or "127.0.0.1", upstream.port, timeout=60)
             headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
             connection.request(self.command, self.path, body=body or None, headers=headers)
@@ -96,16 +135,35 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             data = answer.read()
             connection.close()
             proxy._record(self.command, self.path)
-            if mode == DROP_AFTER_FORWARD:
-                self.close_connection = True  # MLflow acted; the caller never hears of it
-                return
-            self.send_response(answer.status)
-            for key, value in answer.getheaders():
-                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
-                    self.send_header(key, value)
+            kept = {
+                key: value
+                for key, value in answer.getheaders()
+                if key.lower() not in ("transfer-encoding", "connection", "content-length")
+            }
+            return answer.status, kept, data
+
+        def _answer(self, status: int, headers: dict[str, str], data: bytes) -> None:
+            self.send_response(status)
+            for key, value in headers.items():
+                self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)
+
+        def _trickle(self, status: int, headers: dict[str, str], data: bytes) -> None:
+            """The whole answer, status line and headers included, one byte per interval."""
+            lines = [f"HTTP/1.1 {status} OK", *(f"{k}: {v}" for k, v in headers.items())]
+            lines.append(f"Content-Length: {len(data)}")
+            wire = ("\r\n".join(lines) + "\r\n\r\n").encode() + data
+            self.close_connection = True
+            for index in range(len(wire)):
+                if proxy._release.wait(TRICKLE_INTERVAL_SECONDS):
+                    return
+                try:
+                    self.wfile.write(wire[index : index + 1])
+                    self.wfile.flush()
+                except OSError:
+                    return  # the caller gave up: that is the point
 
         do_GET = do_POST = do_PATCH = do_DELETE = _handle
 

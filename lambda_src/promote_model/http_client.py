@@ -162,6 +162,8 @@ class RegistryHttpClient:
             except HTTPError as error:
                 problem = _deadline_problem(remaining) if watchdog.fired else f"no answer ({type(error).__name__})"
                 raise _Retryable(problem, reached_server=True) from None
+            if watchdog.fired:  # cut off mid-answer: what arrived may parse, but it is not the answer
+                raise _Retryable(_deadline_problem(remaining), reached_server=True)
         if raw.status in _REDIRECT_STATUSES:
             raise RegistryResponseError(
                 f"MLflow answered a redirect (HTTP {raw.status}) to {_without_secrets(raw.headers.get('Location'))}; "

@@ -17,9 +17,9 @@ from promote_model.stages import ModelStage
 _API = "/api/2.0/mlflow"
 _NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 _INVALID_PARAMETER = "INVALID_PARAMETER_VALUE"
-# Pages of 500 stay well inside the body cap (docs/design.md §7); 40 pages cover 20,000 versions.
+# Pages of 500 stay well inside the body cap (docs/design.md §7); 20 pages cover 10,000 versions.
 SEARCH_PAGE_SIZE = 500
-MAX_SEARCH_PAGES = 40
+MAX_SEARCH_PAGES = 20
 # Time kept for reading a version back after the transition's answer was lost.
 READ_BACK_SECONDS = 3.0
 _REQUIRED_VERSION_FIELDS = ("name", "version", "current_stage", "status")
