@@ -37,6 +37,7 @@ class Fault:
     times: int | None = None  # None: every matching request
     headers: dict[str, str] = field(default_factory=dict)  # sent with a status mode
     rewrite: Rewrite | None = None  # with REWRITE: MLflow's JSON answer -> what the caller receives
+    skip: int = 0  # let this many matching requests pass first
 
 
 @dataclass
@@ -56,9 +57,10 @@ class FaultProxy:
         *,
         headers: dict[str, str] | None = None,
         rewrite: Rewrite | None = None,
+        skip: int = 0,
     ) -> None:
         with self._lock:
-            self.faults.append(Fault(path_contains, mode, times, headers or {}, rewrite))
+            self.faults.append(Fault(path_contains, mode, times, headers or {}, rewrite, skip))
 
     def clear(self) -> None:
         with self._lock:
@@ -79,6 +81,9 @@ class FaultProxy:
         with self._lock:
             for fault in self.faults:
                 if fault.path_contains in path and fault.times != 0:
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     if fault.times is not None:
                         fault.times -= 1
                     return fault

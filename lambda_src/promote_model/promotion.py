@@ -80,7 +80,7 @@ def promote(
     candidate, model = resolved
 
     if candidate.in_production or model is None:
-        if _started_by_this_execution(candidate, request, policy) and not request.dry_run:
+        if _started_by_this_execution(candidate, request, policy) and not _finished(candidate) and not request.dry_run:
             # This execution transitioned the version, but its answer was lost before the alias,
             # tags and notification: finish them, once (promoted_at marks a finished promotion).
             recorded = candidate.tag(PREVIOUS_VERSION_TAG)
@@ -182,8 +182,11 @@ def _started_by_this_execution(version: ModelVersion, request: PromotionRequest,
         policy.audit_tags
         and request.execution_id is not None
         and version.tag(EXECUTION_ID_TAG) == request.execution_id[:MAX_TAG_VALUE_LENGTH]
-        and version.tag(PROMOTED_AT_TAG) is None
     )
+
+
+def _finished(version: ModelVersion) -> bool:
+    return version.tag(PROMOTED_AT_TAG) is not None
 
 
 def _resolve_candidate(
@@ -200,9 +203,9 @@ def _resolve_candidate(
         model = registry.get_registered_model(name)
         if model is None:
             return _model_not_found(name)
-        champion = model.latest_in(ModelStage.PRODUCTION)
-        if champion is not None and _started_by_this_execution(champion, request, policy):
-            return champion, None  # this execution's own promotion, left unfinished: see promote()
+        champion = _own_champion(model, request, registry, policy)
+        if champion is not None:
+            return champion, None  # this execution promoted it already: a retry (see promote())
         candidate = model.latest_in(ModelStage.STAGING)
         if candidate is None:
             return NotPromoted(ReasonCode.NO_STAGING_VERSION, NO_STAGING_VERSION_REASON, model_name=name)
@@ -221,6 +224,25 @@ def _resolve_candidate(
             new_version=request.new_version,
         )
     return _with_model(version, registry)
+
+
+def _own_champion(
+    model: RegisteredModel, request: PromotionRequest, registry: Registry, policy: PromotionPolicy
+) -> ModelVersion | None:
+    """The champion, if this execution promoted it: the request is a retry, finished or not.
+
+    Without this check, a retry of the fallback path would promote the *next* Staging version, or
+    answer ``NO_STAGING_VERSION`` for a promotion that succeeded. ``latest_versions`` carries no
+    tags, so the champion is read when the request could be a retry (it names an execution).
+    """
+    champion = model.latest_in(ModelStage.PRODUCTION)
+    if champion is None or request.execution_id is None or not policy.audit_tags:
+        return None
+    if not champion.tags:
+        champion = registry.get_model_version(model.name, champion.version)
+    if champion is not None and _started_by_this_execution(champion, request, policy):
+        return champion
+    return None
 
 
 def _with_model(version: ModelVersion, registry: Registry) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
