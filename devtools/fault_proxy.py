@@ -6,13 +6,15 @@ forward, then send MLflow's answer one byte every half second (``TRICKLE``); for
 ``200`` with an HTML page (``HTML_AFTER_FORWARD``); answer a redirect without forwarding
 (``REDIRECT``); forward and rewrite MLflow's JSON answer (``REWRITE`` with a function). It records
 what it forwards, so requests are counted at the server's door (the reliability tests and the
-benchmark).
+benchmark). Optionally it terminates TLS (``tls``, a server ``SSLContext``) and lets through only the
+requests a ``gate`` accepts (an enforcing auth proxy: bearer tokens, SigV4 signatures).
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -28,6 +30,8 @@ REDIRECT_TARGET = "https://sso.example.com/login?next=/api&token=do-not-show"
 _HTML_PAGE = b"<html><body><h1>Welcome</h1><p>Session refreshed.</p></body></html>"
 
 Rewrite = Callable[[dict[str, Any]], dict[str, Any]]
+# (method, path with query, headers with lower-case names, body) -> None to let through, or why not
+Gate = Callable[[str, str, dict[str, str], bytes], str | None]
 
 
 @dataclass
@@ -45,6 +49,8 @@ class FaultProxy:
     upstream: str
     url: str = ""
     faults: list[Fault] = field(default_factory=list)
+    gate: Gate | None = None
+    refused: list[str] = field(default_factory=list)  # why the gate refused each request it refused
     forwarded: list[tuple[str, str]] = field(default_factory=list)  # (method, path) MLflow received
     _release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -105,6 +111,15 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
         def _handle(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if proxy.gate is not None:
+                headers = {key.lower(): value for key, value in self.headers.items()}
+                refusal = proxy.gate(self.command, self.path, headers, body)
+                if refusal is not None:
+                    with proxy._lock:
+                        proxy.refused.append(refusal)
+                    payload = json.dumps({"error_code": "PERMISSION_DENIED", "message": refusal}).encode()
+                    self._answer(403 if "signature" in refusal.lower() else 401, {}, payload)
+                    return
             fault = proxy._fault_for(self.path)
             mode = fault.mode
             if mode == STALL:
@@ -176,11 +191,14 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fault_proxy(upstream: str) -> Iterator[FaultProxy]:
-    proxy = FaultProxy(upstream=upstream)
+def fault_proxy(upstream: str, *, tls: ssl.SSLContext | None = None, gate: Gate | None = None) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(upstream=upstream, gate=gate)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(proxy))
     server.daemon_threads = True
-    proxy.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    proxy.url = f"{scheme}://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

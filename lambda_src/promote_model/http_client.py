@@ -18,11 +18,11 @@ from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
 import urllib3
-from urllib3.exceptions import ConnectTimeoutError, HTTPError, NewConnectionError
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, InsecureRequestWarning, NewConnectionError, SSLError
 
-from promote_model.auth import RequestAuth
+from promote_model.auth import BearerAuth, RequestAuth, SageMakerSigV4Auth
 from promote_model.deadline import Deadline
-from promote_model.errors import RegistryAuthError, RegistryResponseError, RegistryUnavailableError
+from promote_model.errors import ConfigurationError, RegistryAuthError, RegistryResponseError, RegistryUnavailableError
 from promote_model.transport import deadline_pool, ends_by
 
 CONNECT_TIMEOUT_SECONDS = 3.0
@@ -69,8 +69,17 @@ class _Retryable(Exception):
         self.wait_seconds = wait_seconds
 
 
-def new_pool() -> urllib3.PoolManager:
-    """The connection pool one execution environment keeps for MLflow (sized for concurrent writes)."""
+def new_pool(*, ca_bundle: str | None = None, insecure_tls: bool = False) -> urllib3.PoolManager:
+    """The connection pool one execution environment keeps for MLflow (sized for concurrent writes).
+
+    ``ca_bundle`` trusts a private CA (``MLFLOW_TRACKING_SERVER_CERT_PATH``); ``insecure_tls`` skips
+    verification (``MLFLOW_TRACKING_INSECURE_TLS``), as MLflow's own client does with those settings.
+    """
+    if insecure_tls:
+        urllib3.disable_warnings(InsecureRequestWarning)  # chosen on purpose; the README says what it costs
+        return deadline_pool(num_pools=2, maxsize=8, cert_reqs="CERT_NONE")
+    if ca_bundle is not None:
+        return deadline_pool(num_pools=2, maxsize=8, ca_certs=ca_bundle)
     return deadline_pool(num_pools=2, maxsize=8)
 
 
@@ -122,7 +131,7 @@ class RegistryHttpClient:
                 attempts -= 1
                 continue
             if response.status in (401, 403):
-                raise _auth_error(response.status)
+                raise _auth_error(response.status, self._auth)
             return response
         raise RegistryUnavailableError(
             f"MLflow at {self._base_url} is unavailable after {attempts} attempt(s): {last_problem}"
@@ -133,7 +142,7 @@ class RegistryHttpClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
         if self._auth is not None:
-            headers.update(self._auth.headers_for(method, url, body))
+            headers = self._auth.sign(method, url, headers, body)
         remaining = deadline.remaining()
         timeout = urllib3.Timeout(
             connect=min(CONNECT_TIMEOUT_SECONDS, remaining), read=min(READ_TIMEOUT_SECONDS, remaining)
@@ -154,6 +163,10 @@ class RegistryHttpClient:
                     data = _read_capped(raw)
                 finally:
                     raw.release_conn()
+            except SSLError as error:
+                if _is_verification_failure(error):
+                    raise ConfigurationError(_verification_message(self._base_url, error)) from None
+                raise _Retryable(f"TLS failed ({_ssl_reason(error)})", reached_server=False) from None
             except (ConnectTimeoutError, NewConnectionError) as error:
                 if watchdog.fired:
                     raise _Retryable(_deadline_problem(remaining), reached_server=True) from None
@@ -174,6 +187,25 @@ class RegistryHttpClient:
                 f"HTTP {raw.status}", reached_server=True, wait_seconds=_retry_after(raw.headers.get("Retry-After"))
             )
         return _json_response(raw.status, data)
+
+
+def _is_verification_failure(error: SSLError) -> bool:
+    text = str(error)
+    return "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text
+
+
+def _ssl_reason(error: SSLError) -> str:
+    """The TLS library's own reason, e.g. ``self-signed certificate in certificate chain``."""
+    cause = error.args[0] if error.args else error
+    reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or str(cause)
+    return str(reason)[:200]
+
+
+def _verification_message(base_url: str, error: SSLError) -> str:
+    return (
+        f"certificate verify failed for {base_url}: {_ssl_reason(error)}. If the server uses a private CA, set "
+        "MLFLOW_TRACKING_SERVER_CERT_PATH to its CA bundle (MLFLOW_TRACKING_INSECURE_TLS=true skips the check)"
+    )
 
 
 def _read_capped(raw: Any) -> bytes:
@@ -233,9 +265,15 @@ def _without_secrets(location: str | None) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}" if parts.scheme else parts.path or "an unnamed place"
 
 
-def _auth_error(status: int) -> RegistryAuthError:
+def _auth_error(status: int, auth: RequestAuth | None) -> RegistryAuthError:
+    if isinstance(auth, SageMakerSigV4Auth):
+        return RegistryAuthError(
+            f"the SageMaker tracking server refused the request (HTTP {status}): the function's role needs the "
+            "sagemaker-mlflow actions on that tracking server, and its AWS credentials must be valid"
+        )
     if status == 401:
-        return RegistryAuthError("MLflow rejected the credentials (HTTP 401)")
+        what = "token" if isinstance(auth, BearerAuth) else "credentials"
+        return RegistryAuthError(f"MLflow rejected the {what} (HTTP 401)")
     return RegistryAuthError(
         "MLflow refused the request (HTTP 403): the user needs EDIT permission on the registered model"
     )

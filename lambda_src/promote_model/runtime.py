@@ -26,7 +26,7 @@ class Runtime:
     def __init__(self, settings: ModelManagementSettings) -> None:
         self.settings = settings
         # Keep-alive connections to MLflow survive between warm invocations.
-        self._pool = new_pool()
+        self._pool = new_pool(ca_bundle=settings.ca_bundle, insecure_tls=settings.insecure_tls)
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Runtime:
