@@ -16,6 +16,7 @@ import http.client
 import json
 import ssl
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -52,6 +53,8 @@ class FaultProxy:
     gate: Gate | None = None
     refused: list[str] = field(default_factory=list)  # why the gate refused each request it refused
     forwarded: list[tuple[str, str]] = field(default_factory=list)  # (method, path) MLflow received
+    latency: float = 0.0  # seconds added before forwarding, as a network between caller and MLflow would
+    exchanges: list[tuple[float, float, str, str]] = field(default_factory=list)  # (start, end, method, path)
     _release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -72,6 +75,22 @@ class FaultProxy:
         with self._lock:
             self.faults.clear()
             self.forwarded.clear()
+            self.exchanges.clear()
+
+    def rounds(self) -> list[list[tuple[str, str]]]:
+        """The forwarded requests since the last call, grouped into sequential round trips: a request
+        that starts before every request of the current group has ended overlaps it (they were in
+        flight together); one that starts after begins the next round. The record starts afresh."""
+        with self._lock:
+            exchanges, self.exchanges = sorted(self.exchanges), []
+        groups: list[list[tuple[str, str]]] = []
+        group_end = float("-inf")
+        for start, end, method, path in exchanges:
+            if start >= group_end:
+                groups.append([])
+            groups[-1].append((method, path))
+            group_end = max(group_end, end) if len(groups[-1]) > 1 else end
+        return groups
 
     def take(self) -> list[tuple[str, str]]:
         """The requests forwarded since the last call, oldest first; the record starts afresh."""
@@ -133,6 +152,9 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if mode == REDIRECT:
                 self._answer(302, {"Location": REDIRECT_TARGET}, b"")
                 return
+            started = time.monotonic()
+            if proxy.latency:
+                time.sleep(proxy.latency)  # the wire's round-trip time, not a wait for readiness
             status, headers, data = self._forward(body)
             if mode == DROP_AFTER_FORWARD:
                 self.close_connection = True  # MLflow acted; the caller never hears of it
@@ -146,6 +168,8 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self._trickle(status, headers, data)
                 return
             self._answer(status, headers, data)
+            with proxy._lock:
+                proxy.exchanges.append((started, time.monotonic(), self.command, self.path.split("?")[0]))
 
         def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
             connection = http.client.HTTPConnection(upstream.hostname or "127.0.0.1", upstream.port, timeout=60)
@@ -191,8 +215,10 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
 
 
 @contextmanager
-def fault_proxy(upstream: str, *, tls: ssl.SSLContext | None = None, gate: Gate | None = None) -> Iterator[FaultProxy]:
-    proxy = FaultProxy(upstream=upstream, gate=gate)
+def fault_proxy(
+    upstream: str, *, tls: ssl.SSLContext | None = None, gate: Gate | None = None, latency: float = 0.0
+) -> Iterator[FaultProxy]:
+    proxy = FaultProxy(upstream=upstream, gate=gate, latency=latency)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(proxy))
     server.daemon_threads = True
     if tls is not None:

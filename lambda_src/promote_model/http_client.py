@@ -23,6 +23,7 @@ from urllib3.exceptions import ConnectTimeoutError, HTTPError, InsecureRequestWa
 from promote_model.auth import BearerAuth, RequestAuth, SageMakerSigV4Auth
 from promote_model.deadline import Deadline
 from promote_model.errors import ConfigurationError, RegistryAuthError, RegistryResponseError, RegistryUnavailableError
+from promote_model.together import MAX_CONCURRENT_CALLS
 from promote_model.transport import deadline_pool, ends_by
 
 CONNECT_TIMEOUT_SECONDS = 3.0
@@ -70,17 +71,17 @@ class _Retryable(Exception):
 
 
 def new_pool(*, ca_bundle: str | None = None, insecure_tls: bool = False) -> urllib3.PoolManager:
-    """The connection pool one execution environment keeps for MLflow (sized for concurrent writes).
+    """The connection pool one execution environment keeps for MLflow (one connection per concurrent call).
 
     ``ca_bundle`` trusts a private CA (``MLFLOW_TRACKING_SERVER_CERT_PATH``); ``insecure_tls`` skips
     verification (``MLFLOW_TRACKING_INSECURE_TLS``), as MLflow's own client does with those settings.
     """
     if insecure_tls:
         urllib3.disable_warnings(InsecureRequestWarning)  # chosen on purpose; the README says what it costs
-        return deadline_pool(num_pools=2, maxsize=8, cert_reqs="CERT_NONE")
+        return deadline_pool(num_pools=2, maxsize=MAX_CONCURRENT_CALLS, cert_reqs="CERT_NONE")
     if ca_bundle is not None:
-        return deadline_pool(num_pools=2, maxsize=8, ca_certs=ca_bundle)
-    return deadline_pool(num_pools=2, maxsize=8)
+        return deadline_pool(num_pools=2, maxsize=MAX_CONCURRENT_CALLS, ca_certs=ca_bundle)
+    return deadline_pool(num_pools=2, maxsize=MAX_CONCURRENT_CALLS)
 
 
 class RegistryHttpClient:

@@ -17,8 +17,9 @@ from promote_model.stages import ModelStage
 _API = "/api/2.0/mlflow"
 _NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 _INVALID_PARAMETER = "INVALID_PARAMETER_VALUE"
-# Pages of 500 stay well inside the body cap (docs/design.md §7); 20 pages cover 10,000 versions.
-SEARCH_PAGE_SIZE = 500
+# Pages of 100 stay well inside the body cap (docs/design.md §7); the verification reads one page
+# unless 100 versions were updated within moments of the transition.
+SEARCH_PAGE_SIZE = 100
 MAX_SEARCH_PAGES = 20
 # Time kept for reading a version back after the transition's answer was lost.
 READ_BACK_SECONDS = 3.0
@@ -153,14 +154,20 @@ class MLflowAdapter:
             return None
         return _same_model(ModelVersion.from_api(_expect(response, "model_version")), name)
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
-        """Every version of the model (MLflow's search), matched exactly by name.
+    def versions_updated_since(self, name: str, since_ms: int) -> list[ModelVersion]:
+        """The model's versions updated at or after ``since_ms`` (server clock), newest first.
 
-        At most ``MAX_SEARCH_PAGES`` pages, and a page token seen before is an error: a server that
-        pages forever gets a named answer, not the function's whole budget and memory.
+        MLflow's search, ordered by ``last_updated_timestamp`` descending and matched exactly by name,
+        read page by page until a page reaches older versions: one small page whatever the model's
+        history. At most ``MAX_SEARCH_PAGES`` pages, and a page token seen before is an error, so a
+        server that pages forever gets a named answer, not the function's whole budget and memory.
         """
         versions: list[ModelVersion] = []
-        params = {"filter": _name_filter(name), "max_results": str(SEARCH_PAGE_SIZE)}
+        params = {
+            "filter": _name_filter(name),
+            "max_results": str(SEARCH_PAGE_SIZE),
+            "order_by": "last_updated_timestamp DESC",
+        }
         seen_tokens: set[str] = set()
         for _ in range(MAX_SEARCH_PAGES):
             response = self._http.get(f"{_API}/model-versions/search", params, deadline=self._deadline)
@@ -169,12 +176,10 @@ class MLflowAdapter:
             page = response.body.get("model_versions") or []
             if not isinstance(page, list):
                 raise RegistryResponseError("MLflow returned model_versions that is not a list")
-            for item in page:
-                found = ModelVersion.from_api(item)
-                if found.name == name:  # a LIKE filter may match neighbours (see _name_filter)
-                    versions.append(found)
+            found = [ModelVersion.from_api(item) for item in page]
+            versions += [v for v in found if v.name == name and v.last_updated_timestamp >= since_ms]
             token = response.body.get("next_page_token")
-            if not token:
+            if not token or any(v.last_updated_timestamp < since_ms for v in found):
                 return versions
             token = str(token)
             if token in seen_tokens:
@@ -199,13 +204,10 @@ class MLflowAdapter:
         response = self._http.post(f"{_API}/registered-models/alias", payload, deadline=self._deadline, idempotent=True)
         _expect_ok(response)
 
-    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
-        for key, value in tags.items():
-            payload = {"name": name, "version": version, "key": key, "value": value}
-            response = self._http.post(
-                f"{_API}/model-versions/set-tag", payload, deadline=self._deadline, idempotent=True
-            )
-            _expect_ok(response)
+    def set_version_tag(self, name: str, version: str, key: str, value: str) -> None:
+        payload = {"name": name, "version": version, "key": key, "value": value}
+        response = self._http.post(f"{_API}/model-versions/set-tag", payload, deadline=self._deadline, idempotent=True)
+        _expect_ok(response)
 
 
 def _name_filter(name: str) -> str:

@@ -20,6 +20,7 @@ from promote_model.registry import MLflowAdapter
 from promote_model.request import PromotionRequest
 from promote_model.results import PromotionResult
 from promote_model.settings import ModelManagementSettings
+from promote_model.together import AtOnce
 
 
 class Runtime:
@@ -27,6 +28,7 @@ class Runtime:
         self.settings = settings
         # Keep-alive connections to MLflow survive between warm invocations.
         self._pool = new_pool(ca_bundle=settings.ca_bundle, insecure_tls=settings.insecure_tls)
+        self._together = AtOnce()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Runtime:
@@ -46,7 +48,9 @@ class Runtime:
                 promotion_alias=settings.promotion_alias,
                 challenger_alias=settings.challenger_alias,
                 audit_tags=settings.audit_tags,
+                subject_prefix=settings.subject_prefix,
             ),
+            together=self._together,
         )
 
     def registry(self, deadline: Deadline) -> MLflowAdapter:

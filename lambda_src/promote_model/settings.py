@@ -12,11 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from promote_model.alerts import DEFAULT_SUBJECT_PREFIX
 from promote_model.errors import ConfigurationError
 
 DEFAULT_REGISTRY_NAME = "tradai-models"
 DEFAULT_ENVIRONMENT = "dev"
 DEFAULT_PROMOTION_ALIAS = "champion"
+MAX_SUBJECT_PREFIX_LENGTH = 40  # SNS subjects hold 100 characters; the model name needs the rest
 # MLflow's alias rule: letters, digits, '_' and '-'; "latest" and "v<number>" are reserved.
 _ALIAS = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
@@ -55,6 +57,7 @@ class ModelManagementSettings:
     promotion_alias: str | None = DEFAULT_PROMOTION_ALIAS  # None: no alias is kept
     challenger_alias: str | None = None
     audit_tags: bool = True
+    subject_prefix: str = DEFAULT_SUBJECT_PREFIX
 
     @property
     def alerts_active(self) -> bool:
@@ -95,6 +98,7 @@ class ModelManagementSettings:
             promotion_alias=_alias(environ, "PROMOTION_ALIAS", default=DEFAULT_PROMOTION_ALIAS),
             challenger_alias=_alias(environ, "CHALLENGER_ALIAS", default=None),
             audit_tags=_flag(environ, "AUDIT_TAGS_ENABLED", default=True),
+            subject_prefix=_subject_prefix(environ.get("NOTIFICATION_SUBJECT_PREFIX")),
         )
         settings._refuse_plain_http_credentials()
         settings._refuse_credentials_beside_iam()
@@ -161,6 +165,18 @@ def _tracking_uri(value: str | None, variable: str = "MLFLOW_TRACKING_URI") -> s
             "or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
         )
     return value.rstrip("/")
+
+
+def _subject_prefix(raw: str | None) -> str:
+    """Unset gives the specification's ``[TradAI]``; empty gives none. Printable ASCII, as SNS requires."""
+    if raw is None:
+        return DEFAULT_SUBJECT_PREFIX
+    value = raw.strip()
+    if len(value) > MAX_SUBJECT_PREFIX_LENGTH or not all(" " <= c <= "~" for c in value):
+        raise ConfigurationError(
+            f"NOTIFICATION_SUBJECT_PREFIX must be at most {MAX_SUBJECT_PREFIX_LENGTH} printable ASCII characters"
+        )
+    return value
 
 
 def _alias(environ: Mapping[str, str], name: str, *, default: str | None) -> str | None:

@@ -58,8 +58,9 @@ class MemoryRegistry:
     def get_version_by_alias(self, name: str, alias: str) -> ModelVersion | None:
         return next((v for v in self.versions.values() if alias in v.aliases), None)
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
-        return list(self.versions.values())
+    def versions_updated_since(self, name: str, since_ms: int) -> list[ModelVersion]:
+        recent = [v for v in self.versions.values() if v.last_updated_timestamp >= since_ms]
+        return sorted(recent, key=lambda v: v.last_updated_timestamp, reverse=True)
 
     def transition_to_production(self, name: str, version: str) -> ModelVersion:
         self.calls.append(("transition", version))
@@ -80,9 +81,9 @@ class MemoryRegistry:
         target = self.versions[version]
         self.versions[version] = replace(target, aliases=(*target.aliases, alias))
 
-    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
-        self.calls.append(("tags", version, *sorted(tags)))
-        self.tag(version, **tags)
+    def set_version_tag(self, name: str, version: str, key: str, value: str) -> None:
+        self.calls.append(("tag", version, key))
+        self.tag(version, **{key: value})
 
 
 @dataclass

@@ -30,15 +30,16 @@ def _lost_answer(registry: MemoryRegistry, version: str, execution_id: str, prev
     registry.calls.clear()
 
 
-def test_the_execution_is_recorded_before_the_transition_and_promoted_at_last():
+def test_the_execution_is_recorded_with_the_transition_and_promoted_at_with_the_audit_tags():
     registry, publisher = MemoryRegistry.with_stages(NAME, "Production", "Staging"), MemoryPublisher()
 
     result = _promote(registry, publisher, new_version="2", execution_id=EXECUTION)
 
     assert isinstance(result, Promoted)
-    assert registry.calls[0] == ("tags", "2", "execution_id", "previous_version")
-    assert registry.calls[1] == ("transition", "2")
-    assert registry.calls[-1] == ("tags", "2", "promoted_at")
+    assert registry.calls[:3] == [("transition", "2"), ("tag", "2", "execution_id"), ("tag", "2", "previous_version")]
+    assert ("tag", "2", "promoted_at") in registry.calls[3:]
+    assert ("alias", "champion", "2") in registry.calls[3:]
+    assert registry.tags_of("1")["superseded_by"] == "2"
     assert len(publisher.notices) == 1
 
 
@@ -83,7 +84,7 @@ def test_without_audit_tags_nothing_is_written_before_the_transition():
 
     assert isinstance(result, Promoted)
     assert registry.calls[0] == ("transition", "2")
-    assert not any(call[0] == "tags" for call in registry.calls)
+    assert not any(call[0] == "tag" for call in registry.calls)
 
 
 def test_a_concurrent_winner_makes_this_promotion_superseded():
