@@ -13,6 +13,7 @@ import json
 import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from promote_model.errors import PromotionError
@@ -38,7 +39,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if isinstance(request, InvalidRequest):
         parser.error(request.reason)  # bad usage: exit 2, before any setting is read
     try:
-        result: PromotionResult = Runtime.from_environ().promote(request, actor=_cli_user(), remaining_time_millis=None)
+        runtime = Runtime.from_environ()
+        result: PromotionResult = runtime.promote(request, actor=_cli_user(), remaining_time_millis=None)
+        if not request.dry_run:
+            detail = {**result.to_dict(), "outcome": result.outcome, "execution_id": None}
+            result = replace(result, event_sent=runtime.publish_outcome(detail))
     except PromotionError as error:
         _print_error(error, as_json=args.json)
         return EXIT_ERROR

@@ -14,6 +14,7 @@ from typing import Any
 from promote_model.alerts import SnsAlertPublisher
 from promote_model.credentials import resolve_auth
 from promote_model.deadline import Deadline
+from promote_model.events import EventBridgePublisher
 from promote_model.http_client import RegistryHttpClient, new_pool
 from promote_model.promotion import PromotionPolicy, promote
 from promote_model.registry import MLflowAdapter
@@ -61,6 +62,15 @@ class Runtime:
         )
         return MLflowAdapter(http, deadline)
 
+    def publish_outcome(self, detail: dict[str, Any]) -> bool:
+        """The ``Model Promotion`` event with ``detail`` plus the environment; ``False`` when off or failed."""
+        bus = self.settings.event_bus_name
+        if bus is None:
+            return False
+        return EventBridgePublisher(bus, self._events_client).publish(
+            {**detail, "environment": self.settings.environment}
+        )
+
     def alert_publisher(self) -> SnsAlertPublisher | None:
         if not self.settings.alerts_active or self.settings.alert_topic_arn is None:
             return None
@@ -68,8 +78,17 @@ class Runtime:
 
     @cached_property
     def _sns_client(self) -> Any:
-        import boto3
-        from botocore.config import Config
+        return _aws_client("sns")
 
-        config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
-        return boto3.client("sns", config=config)
+    @cached_property
+    def _events_client(self) -> Any:
+        return _aws_client("events")
+
+
+def _aws_client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Bounded, so an unreachable service costs seconds, not the invocation.
+    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client(service, config=config)

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from promote_model.alerts import DEFAULT_SUBJECT_PREFIX
 from promote_model.errors import ConfigurationError
+from promote_model.events import DEFAULT_EVENT_BUS
 
 DEFAULT_REGISTRY_NAME = "tradai-models"
 DEFAULT_ENVIRONMENT = "dev"
@@ -25,6 +26,9 @@ _RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
 # A SageMaker managed MLflow tracking server, as the official sagemaker-mlflow plugin accepts it.
 _SAGEMAKER_ARN = re.compile(
     r"arn:(?P<partition>aws|aws-us-gov):sagemaker:(?P<region>[a-z0-9-]+):\d{12}:mlflow-tracking-server/[A-Za-z0-9-]{1,256}"
+)
+_EVENT_BUS = re.compile(
+    r"[A-Za-z0-9._\-/]{1,256}|arn:[a-z-]+:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._\-/]{1,256}"
 )
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -58,6 +62,7 @@ class ModelManagementSettings:
     challenger_alias: str | None = None
     audit_tags: bool = True
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
+    event_bus_name: str | None = DEFAULT_EVENT_BUS  # None: no EventBridge event
 
     @property
     def alerts_active(self) -> bool:
@@ -99,6 +104,7 @@ class ModelManagementSettings:
             challenger_alias=_alias(environ, "CHALLENGER_ALIAS", default=None),
             audit_tags=_flag(environ, "AUDIT_TAGS_ENABLED", default=True),
             subject_prefix=_subject_prefix(environ.get("NOTIFICATION_SUBJECT_PREFIX")),
+            event_bus_name=_event_bus(environ.get("EVENT_BUS_NAME")),
         )
         settings._refuse_plain_http_credentials()
         settings._refuse_credentials_beside_iam()
@@ -165,6 +171,16 @@ def _tracking_uri(value: str | None, variable: str = "MLFLOW_TRACKING_URI") -> s
             "or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
         )
     return value.rstrip("/")
+
+
+def _event_bus(raw: str | None) -> str | None:
+    """Unset gives the account's ``default`` bus; empty turns events off; else a bus name or ARN."""
+    if raw is None:
+        return DEFAULT_EVENT_BUS
+    value = raw.strip()
+    if value and not _EVENT_BUS.fullmatch(value):
+        raise ConfigurationError(f"EVENT_BUS_NAME must be an EventBridge bus name or ARN, got {value[:60]!r}")
+    return value or None
 
 
 def _subject_prefix(raw: str | None) -> str:
