@@ -35,6 +35,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         event["confidence"] = args.confidence
     if args.dry_run:
         event["dry_run"] = True
+    if args.rollback:
+        event["rollback"] = True
     request = parse_request(event)
     if isinstance(request, InvalidRequest):
         parser.error(request.reason)  # bad usage: exit 2, before any setting is read
@@ -68,6 +70,8 @@ def describe(result: PromotionResult) -> str:
         return f"{result.model_name} version {result.new_version} is already in Production: nothing changed."
     archived = f"version {result.archived_version} archived" if result.archived_version else "no previous champion"
     sent = "notification sent" if result.notification_sent else "no notification sent"
+    if result.rolled_back_from:
+        return f"Rolled back {result.model_name} to version {result.new_version} ({archived}; {sent})."
     return f"Promoted {result.model_name} version {result.new_version} to Production ({archived}; {sent})."
 
 
@@ -92,6 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("model_name", help="registered model name")
     parser.add_argument("--version", help="version to promote (default: the latest Staging version)")
     parser.add_argument("--confidence", type=float, help="comparison confidence in [0, 1] (default 0.0)")
+    parser.add_argument(
+        "--rollback",
+        action="store_true",
+        help="restore the version the current champion replaced (never one a rollback abandoned)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--dry-run", action="store_true", help="show what would happen; change and send nothing")
     return parser

@@ -32,6 +32,8 @@ MAX_TAG_VALUE_LENGTH = 5000  # MLflow's limit for a model version tag value
 EXECUTION_ID_TAG = "execution_id"
 PREVIOUS_VERSION_TAG = "previous_version"
 PROMOTED_AT_TAG = "promoted_at"  # its presence marks a finished promotion
+ROLLED_BACK_FROM_TAG = "rolled_back_from"  # on a version a rollback restored: the champion it replaced
+ROLLED_BACK_TO_TAG = "rolled_back_to"  # on a champion a rollback abandoned: never a rollback target again
 # A concurrent promotion that could leave a second champion transitions within moments of ours; the
 # verification reads the versions updated since our transition minus this much (server clock).
 CONCURRENCY_WINDOW_MS = 60_000
@@ -169,9 +171,14 @@ def _announce(context: _Context, version: str, archived_version: str | None) -> 
         registry_name=policy.registry_name,
         alias=alias,
         subject_prefix=policy.subject_prefix,
+        rollback=request.rollback and archived_version is not None,
     )
     alias_write = [partial(context.registry.set_alias, context.name, alias, version)] if alias else []
     tag_writes = _audit_tag_writes(context, version, archived_version) if policy.audit_tags else []
+    if request.rollback and archived_version is not None:
+        # Written even without audit tags: a rollback never returns to a champion it abandoned.
+        tag_writes += _tag_writes(context, version, {ROLLED_BACK_FROM_TAG: archived_version})
+        tag_writes += _tag_writes(context, archived_version, {ROLLED_BACK_TO_TAG: version})
     publish = [partial(context.publisher.publish, notice)] if context.publisher is not None else []
     results = context.together(*alias_write, *tag_writes, *publish)
 
@@ -186,7 +193,8 @@ def _announce(context: _Context, version: str, archived_version: str | None) -> 
         already_promoted=False,
         notification_sent=bool(publish_result) and publish_result[0] is True,
         alias=alias_pointed,  # the promotion stands without it; an idempotent re-run repairs it
-        audit_tags_written=bool(tag_writes) and not any(isinstance(r, PromotionError) for r in tag_results),
+        audit_tags_written=policy.audit_tags and not any(isinstance(r, PromotionError) for r in tag_results),
+        rolled_back_from=archived_version if request.rollback else None,
     )
 
 
@@ -207,6 +215,8 @@ def _resolve_candidate(context: _Context) -> tuple[ModelVersion, RegisteredModel
     """The version to promote and its model (``None`` when the version is already the champion),
     or the answer that ends the request. Reads that do not depend on each other go out together."""
     name, registry, request = context.name, context.registry, context.request
+    if request.rollback:
+        return _resolve_rollback(context)
     if request.new_version is None:
         challenger_alias = context.policy.challenger_alias
         if challenger_alias is not None:
@@ -248,6 +258,47 @@ def _resolve_candidate(context: _Context) -> tuple[ModelVersion, RegisteredModel
             new_version=request.new_version,
         )
     return version, None if version.in_production else model
+
+
+def _resolve_rollback(context: _Context) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
+    """The version the current champion replaced (its ``previous_version`` tag), else the most
+    recently archived version — never one a rollback abandoned (``rolled_back_to``), so rolling back
+    twice steps further back in history (A→B, back to A, back to A's predecessor) instead of
+    swinging between two versions. A retry of this execution's own rollback is answered as such."""
+    name, registry = context.name, context.registry
+    model = registry.get_registered_model(name)
+    if model is None:
+        return _model_not_found(name)
+    latest = model.latest_in(ModelStage.PRODUCTION)
+    champion = registry.get_model_version(name, latest.version) if latest is not None else None
+    if champion is None:
+        return _no_rollback_target(name, "it has no version in Production to roll back from")
+    if _started_by_this_execution(champion, context):
+        return champion, None  # a retry of this rollback (see promote())
+
+    def eligible(version: ModelVersion | None) -> bool:
+        return (
+            version is not None
+            and version.version != champion.version
+            and not version.in_production
+            and version.status == READY
+            and version.tag(ROLLED_BACK_TO_TAG) is None
+        )
+
+    recorded = champion.tag(PREVIOUS_VERSION_TAG)
+    if recorded not in (None, "none"):
+        previous = registry.get_model_version(name, recorded)
+        if eligible(previous):
+            assert previous is not None
+            return previous, model
+    for version in registry.versions_updated_since(name, 0):  # newest first
+        if version.current_stage == ModelStage.ARCHIVED.value and eligible(version):
+            return version, model
+    return _no_rollback_target(name, f"no earlier champion of version {champion.version} can be restored")
+
+
+def _no_rollback_target(name: str, why: str) -> NotPromoted:
+    return NotPromoted(ReasonCode.NO_ROLLBACK_TARGET, f"Model '{name}' cannot be rolled back: {why}", model_name=name)
 
 
 def _own_champion(context: _Context, model: RegisteredModel) -> ModelVersion | None:

@@ -27,6 +27,7 @@ class PromotionRequest:
     confidence: float = 0.0
     dry_run: bool = False
     execution_id: str | None = None  # the Step Functions execution, recorded in the audit tags
+    rollback: bool = False  # promote the version the current champion replaced
 
 
 @dataclass(frozen=True)
@@ -38,15 +39,19 @@ def parse_request(event: Any) -> PromotionRequest | InvalidRequest:
     if not isinstance(event, dict):
         return InvalidRequest(f"the event must be a JSON object, got {_json_type(event)}")
     try:
-        return PromotionRequest(
+        request = PromotionRequest(
             model_name=_model_name(event.get("model_name")),
             new_version=_new_version(event.get("new_version")),
             confidence=_confidence(event.get("confidence")),
-            dry_run=_dry_run(event.get("dry_run")),
+            dry_run=_flag(event.get("dry_run"), "dry_run"),
             execution_id=_execution_id(event.get("execution_id")),
+            rollback=_flag(event.get("rollback"), "rollback"),
         )
     except _FieldError as problem:
         return InvalidRequest(str(problem))
+    if request.rollback and request.new_version is not None:
+        return InvalidRequest("rollback and new_version exclude each other: a rollback chooses the version itself")
+    return request
 
 
 class _FieldError(ValueError):
@@ -101,11 +106,11 @@ def _confidence(value: Any) -> float:
     return float(value)
 
 
-def _dry_run(value: Any) -> bool:
+def _flag(value: Any, field: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise _FieldError(f"dry_run must be true or false, got {_json_type(value)}")
+        raise _FieldError(f"{field} must be true or false, got {_json_type(value)}")
     return value
 
 

@@ -16,6 +16,7 @@ class ReasonCode(StrEnum):
     VERSION_NOT_FOUND = "VERSION_NOT_FOUND"
     VERSION_NOT_READY = "VERSION_NOT_READY"
     SUPERSEDED = "SUPERSEDED"
+    NO_ROLLBACK_TARGET = "NO_ROLLBACK_TARGET"
 
 
 NO_STAGING_VERSION_REASON = "No Staging version found"
@@ -34,12 +35,14 @@ class Promoted:
     alias: str | None = None  # the alias that now points at new_version
     audit_tags_written: bool = False
     event_sent: bool = False
+    rolled_back_from: str | None = None  # a rollback: the champion it replaced
 
     @property
     def outcome(self) -> str:
         return "already_promoted" if self.already_promoted else "promoted"
 
     def to_dict(self) -> dict[str, Any]:
+        rollback = {"rollback": True, "rolled_back_from": self.rolled_back_from} if self.rolled_back_from else {}
         return {
             "promoted": True,
             **_champion_fields(self),
@@ -47,6 +50,7 @@ class Promoted:
             "alias": self.alias,
             "audit_tags_written": self.audit_tags_written,
             "event_sent": self.event_sent,
+            **rollback,
         }
 
 
