@@ -214,14 +214,14 @@ def test_a_vpc_places_the_function_in_the_given_subnets(tmp_path):
 
 
 def test_unknown_environment_fails_synthesis_naming_the_known_ones():
-    with pytest.raises(ConfigError, match="unknown environment 'qa': known environments are dev, prod, staging"):
+    with pytest.raises(ConfigError, match="unknown environment 'qa': known environments are dev, local, prod, staging"):
         build_app(cdk_context("dev") | {"environment": "qa"})
 
 
 def test_missing_environment_fails_synthesis_naming_the_known_ones():
     context = cdk_context("dev")
     del context["environment"]
-    with pytest.raises(ConfigError, match="pass -c environment=<name>, one of: dev, prod, staging"):
+    with pytest.raises(ConfigError, match="pass -c environment=<name>, one of: dev, local, prod, staging"):
         build_app(context)
 
 
