@@ -20,7 +20,7 @@ still has it, so an upgrade that closes one is noticed and its fill-in removed.
 | ``change_set_outputs`` | a stack created by a change set has no outputs | outputs evaluated after the change set |
 | ``kms_key_policy`` | stores ``KeyPolicy`` as an object: ``GetKeyPolicy`` returns an object, ``DescribeKey`` answers 500 | stored as the JSON document |
 | ``function_properties`` | drops ``Layers``, ``TracingConfig``, ``Architectures`` and ``LoggingConfig`` of ``AWS::Lambda::Function`` (and its API never returns ``LoggingConfig``) | kept, and returned by ``GetFunctionConfiguration`` |
-| ``layer_version`` | drops ``CompatibleArchitectures`` of ``AWS::Lambda::LayerVersion``, and its ``Ref`` is not the version's ARN | kept; ``Ref`` is the ARN |
+| ``layer_version`` | drops ``CompatibleArchitectures`` of ``AWS::Lambda::LayerVersion``, its ``Ref`` is not the version's ARN, and deleting the stack leaves the version | kept; ``Ref`` is the ARN; deleted with the stack |
 | ``state_machine_configuration`` | drops ``LoggingConfiguration`` and ``TracingConfiguration`` of ``AWS::StepFunctions::StateMachine`` | kept, as ``DescribeStateMachine`` shapes them |
 
 Not filled, because the local deploy does not need it: ``ListStackResources`` and
@@ -415,6 +415,13 @@ def _keep_layer_version() -> None:
     from moto.awslambda.models import LayerVersion
 
     LayerVersion.physical_resource_id = property(lambda self: self.arn)  # type: ignore[attr-defined]
+
+    def delete(self: Any, account_id: str, region_name: str) -> None:
+        from moto.awslambda.models import lambda_backends
+
+        lambda_backends[account_id][region_name].delete_layer_version(self.name, str(self.version))
+
+    LayerVersion.delete = delete  # type: ignore[attr-defined]
 
     def fill(layer_version: Any, properties: dict[str, Any]) -> None:
         layer_version.compatible_architectures = properties.get("CompatibleArchitectures", [])

@@ -197,18 +197,20 @@ def test_gap_function_properties_are_dropped(moto, layer_content):
     assert "LoggingConfig" not in configuration
 
 
-def test_gap_layer_version_drops_architectures_and_its_ref_is_not_an_arn(moto, layer_content):
+def test_gap_layer_version_drops_architectures_its_ref_is_not_an_arn_and_it_outlives_its_stack(moto, layer_content):
     layer = {"Type": "AWS::Lambda::LayerVersion", "Properties": {"Content": layer_content, "CompatibleArchitectures": ["arm64"]}}  # fmt: skip
 
     stack = _create_stack({"Layer": layer}, outputs={"Ref": {"Value": {"Ref": "Layer"}}})
 
-    [version] = [
-        layer["LatestMatchingVersion"]
-        for layer in boto3.client("lambda").list_layers()["Layers"]
-        if layer["LayerName"].startswith(f"{stack['StackName']}-Layer-")
-    ]
+    def versions() -> list[dict[str, Any]]:
+        layers = boto3.client("lambda").list_layers()["Layers"]
+        return [v["LatestMatchingVersion"] for v in layers if v["LayerName"].startswith(f"{stack['StackName']}-Layer-")]
+
+    [version] = versions()
     assert "CompatibleArchitectures" not in version
     assert [o["OutputValue"] for o in stack["Outputs"]] != [version["LayerVersionArn"]]
+    boto3.client("cloudformation").delete_stack(StackName=stack["StackName"])
+    assert versions() == [version]
 
 
 def test_gap_state_machine_configuration_is_dropped(moto):
