@@ -48,16 +48,25 @@ class DeployLocalError(RuntimeError):
 class LocalDeployment:
     """What one `make deploy-local` found."""
 
+    template: dict[str, Any] = field(default_factory=dict)  # what cdk deploy deployed
     checks: list[Check] = field(default_factory=list)
     execution: Execution | None = None
     stages_before: dict[str, str] = field(default_factory=dict)
     stages_after: dict[str, str] = field(default_factory=dict)
+    promoted_version_tags: dict[str, str] = field(default_factory=dict)
     notifications: list[dict[str, Any]] = field(default_factory=list)
     left_after_destroy: list[str] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
-def deploy_local(workdir: Path, *, say: Callable[[str], None] = print) -> LocalDeployment:
+def deploy_local(
+    workdir: Path,
+    *,
+    say: Callable[[str], None] = print,
+    while_deployed: Callable[[dict[str, Any], Aws], None] | None = None,
+) -> LocalDeployment:
+    """One bootstrap, deploy, verification, promotion and destroy; ``while_deployed(template, aws)`` is
+    called after the promotion, before the destroy (the tests probe the deployed stack with it)."""
     result = LocalDeployment()
     with ExitStack() as cleanup:
         moto = cleanup.enter_context(moto_server(workdir / "moto", fill_gaps=True))
@@ -74,7 +83,7 @@ def deploy_local(workdir: Path, *, say: Callable[[str], None] = print) -> LocalD
         with _timed(result, "deploy"):
             cdk.run("deploy", STACK, "-c", f"mlflow_tracking_uri={mlflow.url}", "--require-approval", "never")
             _require_stack_status(aws, "CREATE_COMPLETE")
-        template = json.loads((cdk.outdir / f"{STACK}.template.json").read_text())
+        template = result.template = json.loads((cdk.outdir / f"{STACK}.template.json").read_text())
 
         say("[3/6] Verifying every resource through its own service's API")
         with _timed(result, "verify"):
@@ -88,6 +97,8 @@ def deploy_local(workdir: Path, *, say: Callable[[str], None] = print) -> LocalD
         with _timed(result, "run"):
             _promote_through_the_deployed_stack(aws, template, mlflow.url, workdir, result, say)
 
+        if while_deployed is not None:
+            while_deployed(template, aws)
         say(f"[5/6] cdk destroy {STACK}")
         with _timed(result, "destroy"):
             cdk.run("destroy", STACK, "--force")
@@ -125,6 +136,7 @@ def _promote_through_the_deployed_stack(
             handler_output=handler_log,
         )
     result.stages_after = _stages(client)
+    result.promoted_version_tags = dict(client.get_model_version(MODEL, WORKFLOW_INPUT["challenger_version"]).tags)
     result.notifications = _received(aws, queue_url)
     execution = result.execution
     say(f"      states {' -> '.join(execution.states_entered())}: {execution.status}")
