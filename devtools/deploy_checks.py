@@ -125,63 +125,56 @@ def _service(type_name: str) -> str:
     return type_name.split("::")[1]
 
 
-def _named(stack_name: str, logical_id: str) -> Callable[[str], bool]:
-    prefix = f"{stack_name}-{logical_id}-"
-    return lambda name: name.startswith(prefix)
+@dataclass(frozen=True)
+class _Listing:
+    """Where a service lists a type's resources, and which fields give the name, ``Ref`` and attributes."""
+
+    service: str
+    operation: str
+    key: str
+    name: str
+    ref: str
+    attributes: dict[str, str]
+
+
+_LISTINGS = {
+    "AWS::SecretsManager::Secret": _Listing("secretsmanager", "list_secrets", "SecretList", "Name", "ARN", {"Id": "ARN"}),
+    "AWS::Lambda::Function": _Listing("lambda", "list_functions", "Functions", "FunctionName", "FunctionName", {"Arn": "FunctionArn"}),
+    "AWS::Logs::LogGroup": _Listing("logs", "describe_log_groups", "logGroups", "logGroupName", "logGroupName", {"Arn": "logGroupArn"}),
+    "AWS::IAM::Role": _Listing("iam", "list_roles", "Roles", "RoleName", "RoleName", {"Arn": "Arn"}),
+    "AWS::StepFunctions::StateMachine": _Listing("stepfunctions", "list_state_machines", "stateMachines", "name", "stateMachineArn", {"Name": "name"}),
+    "AWS::CloudWatch::Alarm": _Listing("cloudwatch", "describe_alarms", "MetricAlarms", "AlarmName", "AlarmName", {"Arn": "AlarmArn"}),
+}  # fmt: skip
 
 
 def _find(stack_name: str, logical_id: str, resource: dict[str, Any], aws: Aws) -> _Found | None:
     """The resource in its service, or None. A type this module cannot look up is never found: it fails."""
-    named = _named(stack_name, logical_id)
+    prefix = f"{stack_name}-{logical_id}-"
     properties = resource.get("Properties", {})
-    match resource["Type"]:
-        case "AWS::KMS::Key":
-            kms = aws.client("kms")
-            for key in _pages(kms, "list_keys", "Keys"):
-                described = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
-                if described.get("Description") == properties.get("Description"):
-                    return _Found(described["KeyId"], {"Arn": described["Arn"]}, described)
-        case "AWS::SNS::Topic":
-            for topic in _pages(aws.client("sns"), "list_topics", "Topics"):
-                if named(topic["TopicArn"].rsplit(":", 1)[1]):
-                    return _Found(topic["TopicArn"], {"TopicName": topic["TopicArn"].rsplit(":", 1)[1]})
-        case "AWS::SNS::TopicPolicy":
-            return _Found(logical_id)  # a topic's attribute: checked on the topics it names
-        case "AWS::SecretsManager::Secret":
-            for secret in _pages(aws.client("secretsmanager"), "list_secrets", "SecretList"):
-                if named(secret["Name"]):
-                    return _Found(secret["ARN"], {"Id": secret["ARN"]}, secret)
-        case "AWS::Lambda::LayerVersion":
-            for layer in _pages(aws.client("lambda"), "list_layers", "Layers"):
-                if named(layer["LayerName"]) and layer.get("LatestMatchingVersion"):
-                    version = layer["LatestMatchingVersion"]
-                    return _Found(version["LayerVersionArn"], {}, version)
-        case "AWS::Lambda::Function":
-            for function in _pages(aws.client("lambda"), "list_functions", "Functions"):
-                if named(function["FunctionName"]):
-                    return _Found(function["FunctionName"], {"Arn": function["FunctionArn"]}, function)
-        case "AWS::Logs::LogGroup":
-            logs = aws.client("logs")
-            for group in _pages(
-                logs, "describe_log_groups", "logGroups", logGroupNamePrefix=f"{stack_name}-{logical_id}-"
-            ):
-                return _Found(group["logGroupName"], {"Arn": group["logGroupArn"]}, group)
-        case "AWS::IAM::Role":
-            for role in _pages(aws.client("iam"), "list_roles", "Roles"):
-                if named(role["RoleName"]):
-                    return _Found(role["RoleName"], {"Arn": role["Arn"]}, role)
-        case "AWS::IAM::Policy":
-            return _Found(properties["PolicyName"])  # an inline policy: checked on the roles it names
-        case "AWS::StepFunctions::StateMachine":
-            for machine in _pages(aws.client("stepfunctions"), "list_state_machines", "stateMachines"):
-                if named(machine["name"]):
-                    return _Found(machine["stateMachineArn"], {"Name": machine["name"]}, machine)
-        case "AWS::CloudWatch::Alarm":
-            cloudwatch = aws.client("cloudwatch")
-            for alarm in _pages(
-                cloudwatch, "describe_alarms", "MetricAlarms", AlarmNamePrefix=f"{stack_name}-{logical_id}-"
-            ):
-                return _Found(alarm["AlarmName"], {"Arn": alarm["AlarmArn"]}, alarm)
+    type_name = resource["Type"]
+    if type_name in _LISTINGS:
+        listing = _LISTINGS[type_name]
+        for item in _pages(aws.client(listing.service), listing.operation, listing.key):
+            if item[listing.name].startswith(prefix):
+                return _Found(item[listing.ref], {a: item[field] for a, field in listing.attributes.items()}, item)
+        return None
+    if type_name == "AWS::KMS::Key":  # a key has no name: found by its description
+        kms = aws.client("kms")
+        for key in _pages(kms, "list_keys", "Keys"):
+            described = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if described.get("Description") == properties.get("Description"):
+                return _Found(described["KeyId"], {"Arn": described["Arn"]}, described)
+    if type_name == "AWS::SNS::Topic":
+        for topic in _pages(aws.client("sns"), "list_topics", "Topics"):
+            name = topic["TopicArn"].rsplit(":", 1)[1]
+            if name.startswith(prefix):
+                return _Found(topic["TopicArn"], {"TopicName": name})
+    if type_name == "AWS::Lambda::LayerVersion":
+        for layer in _pages(aws.client("lambda"), "list_layers", "Layers"):
+            if layer["LayerName"].startswith(prefix) and layer.get("LatestMatchingVersion"):
+                return _Found(layer["LatestMatchingVersion"]["LayerVersionArn"], {}, layer["LatestMatchingVersion"])
+    if type_name in _PART_OF_ANOTHER:  # checked on the topics or roles it names
+        return _Found(properties.get("PolicyName", logical_id))
     return None
 
 

@@ -94,41 +94,54 @@ def apply() -> None:
     _keep_state_machine_configuration()
 
 
+class _FilledModel:
+    """What the fill-in models share. Each is also a *direct* subclass of moto's CloudFormationModel
+    (moto looks models up among those, by ``cloudformation_type()``), in the service it stands for."""
+
+    TYPE = ""
+    NAME_PROPERTY = ""  # the property that names the resource, if any
+    ATTRIBUTES: tuple[str, ...] = ()  # what Fn::GetAtt may ask for
+
+    def __init__(self, physical_id: str, **attributes: Any) -> None:
+        self.physical_id, self.attributes = physical_id, attributes
+
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in cls.ATTRIBUTES
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+        if attribute_name not in self.attributes:
+            raise UnformattedGetAttTemplateException()
+        return self.attributes[attribute_name]
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.physical_id  # what Ref answers
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        del account_id, region_name  # nothing to delete unless the model says otherwise
+
+
 def _register_models() -> None:
-    """gaps ``secret``, ``topic_policy``, ``alarm``, ``cdk_metadata``, ``bucket_policy``: defining a subclass
-    of CloudFormationModel registers it."""
-    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+    """gaps ``secret``, ``topic_policy``, ``alarm``, ``cdk_metadata``, ``bucket_policy``."""
     from moto.cloudwatch.models import cloudwatch_backends
     from moto.core.common_models import CloudFormationModel
     from moto.secretsmanager.models import secretsmanager_backends
     from moto.sns.models import sns_backends
 
-    class Secret(CloudFormationModel):
+    class Secret(_FilledModel, CloudFormationModel):
         __module__ = "moto.secretsmanager.fill_in"  # moto files every model under the service its module names
-
-        def __init__(self, arn: str) -> None:
-            self.arn = arn
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::SecretsManager::Secret"
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "Name"
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "Id"
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            if attribute_name == "Id":
-                return self.arn
-            raise UnformattedGetAttTemplateException()
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.arn  # what Ref answers for a secret
+        TYPE, NAME_PROPERTY, ATTRIBUTES = "AWS::SecretsManager::Secret", "Name", ("Id",)
 
         @classmethod
         def create_from_cloudformation_json(
@@ -147,30 +160,17 @@ def _register_models() -> None:
                 replica_regions=[],
                 force_overwrite=False,
             )
-            return cls(json.loads(answer)["ARN"])
+            arn = json.loads(answer)["ARN"]
+            return cls(arn, Id=arn)
 
         def delete(self, account_id: str, region_name: str) -> None:
             secretsmanager_backends[account_id][region_name].delete_secret(
-                self.arn, recovery_window_in_days=None, force_delete_without_recovery=True
+                self.physical_id, recovery_window_in_days=None, force_delete_without_recovery=True
             )
 
-    class TopicPolicy(CloudFormationModel):
-        __module__ = "moto.sns.fill_in"  # moto files every model under the service its module names
-
-        def __init__(self, name: str, topic_arns: list[str]) -> None:
-            self.name, self.topic_arns = name, topic_arns
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::SNS::TopicPolicy"
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.name
+    class TopicPolicy(_FilledModel, CloudFormationModel):
+        __module__ = "moto.sns.fill_in"
+        TYPE = "AWS::SNS::TopicPolicy"
 
         @classmethod
         def create_from_cloudformation_json(
@@ -180,41 +180,18 @@ def _register_models() -> None:
             backend = sns_backends[account_id][region_name]
             for topic_arn in properties["Topics"]:
                 backend.set_topic_attribute(topic_arn, "policy", json.dumps(properties["PolicyDocument"]))
-            return cls(resource_name, properties["Topics"])
+            return cls(resource_name, topics=properties["Topics"])
 
         def delete(self, account_id: str, region_name: str) -> None:
             backend = sns_backends[account_id][region_name]
-            for topic_arn in self.topic_arns:
+            for topic_arn in self.attributes["topics"]:
                 if topic_arn in backend.topics:  # deleting a topic takes its policy with it
                     topic = backend.topics[topic_arn]
                     topic._policy_json = topic._create_default_topic_policy(region_name, account_id, topic.name)
 
-    class Alarm(CloudFormationModel):
-        __module__ = "moto.cloudwatch.fill_in"  # moto files every model under the service its module names
-
-        def __init__(self, name: str, arn: str) -> None:
-            self.name, self.arn = name, arn
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return "AWS::CloudWatch::Alarm"
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return "AlarmName"
-
-        @classmethod
-        def has_cfn_attr(cls, attr: str) -> bool:
-            return attr == "Arn"
-
-        def get_cfn_attribute(self, attribute_name: str) -> str:
-            if attribute_name == "Arn":
-                return self.arn
-            raise UnformattedGetAttTemplateException()
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.name
+    class Alarm(_FilledModel, CloudFormationModel):
+        __module__ = "moto.cloudwatch.fill_in"
+        TYPE, NAME_PROPERTY, ATTRIBUTES = "AWS::CloudWatch::Alarm", "AlarmName", ("Arn",)
 
         @classmethod
         def create_from_cloudformation_json(
@@ -241,45 +218,27 @@ def _register_models() -> None:
                 actions_enabled=p.get("ActionsEnabled", True),
                 treat_missing_data=p.get("TreatMissingData"),
             )
-            return cls(resource_name, alarm.alarm_arn)
+            return cls(resource_name, Arn=alarm.alarm_arn)
 
         def delete(self, account_id: str, region_name: str) -> None:
-            cloudwatch_backends[account_id][region_name].delete_alarms([self.name])
+            cloudwatch_backends[account_id][region_name].delete_alarms([self.physical_id])
 
     _models.extend([Secret, TopicPolicy, Alarm, *(_recorded_only_model(t) for t in RECORDED_ONLY)])
 
 
 def _recorded_only_model(type_name: str) -> type:
-    """A model of a stack resource that changes nothing in any service (see ``RECORDED_ONLY``); moto looks
-    models up among the direct subclasses of CloudFormationModel, by ``cloudformation_type()``."""
+    """A model of a stack resource that changes nothing in any service (see ``RECORDED_ONLY``)."""
     from moto.core.common_models import CloudFormationModel
 
-    class RecordedOnly(CloudFormationModel):
-        __module__ = "moto.cloudformation.fill_in"  # moto files every model under the service its module names
-
-        def __init__(self, name: str) -> None:
-            self.name = name
-
-        @staticmethod
-        def cloudformation_type() -> str:
-            return type_name
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
-
-        @property
-        def physical_resource_id(self) -> str:
-            return self.name
+    class RecordedOnly(_FilledModel, CloudFormationModel):
+        __module__ = "moto.cloudformation.fill_in"
+        TYPE = type_name
 
         @classmethod
         def create_from_cloudformation_json(
             cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **_: Any
         ) -> RecordedOnly:
             return cls(resource_name)
-
-        def delete(self, account_id: str, region_name: str) -> None:
-            del account_id, region_name
 
     RecordedOnly.__name__ = RecordedOnly.__qualname__ = type_name.replace(":", "")
     return RecordedOnly
