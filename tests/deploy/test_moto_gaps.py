@@ -90,7 +90,7 @@ def test_gap_moto_has_no_model_for_the_type(gap):
     assert resource_class_from_type(SKIPPED_TYPES[gap]) is None
 
 
-def test_gap_secret_leaves_a_reference_to_it_empty_in_a_policy(moto):
+def test_gap_secret_is_skipped_and_a_reference_to_it_resolves_to_nothing(moto):
     stack = _create_stack(
         {
             "Secret": {"Type": "AWS::SecretsManager::Secret", "Properties": {"Name": _name()}},

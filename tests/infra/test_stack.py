@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.app_factory import build_app
-from infra.config import ConfigError
+from infra.config import ConfigError, load_environment
 from tests.infra.conftest import cdk_context, synthesize
 
 EXPECTED_RETENTION = {"dev": 14, "staging": 30, "prod": 90}
@@ -230,3 +230,12 @@ def test_detailed_tracing_turns_the_powertools_tracer_on(tmp_path):
 
     _, function = _promote_function(synthesized)
     assert function["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
+
+
+def test_a_deploy_time_tracking_uri_overrides_the_environments():
+    context = cdk_context("local") | {"mlflow_tracking_uri": "http://127.0.0.1:5999"}
+
+    config = load_environment(context, "local")
+
+    assert config.mlflow_tracking_uri == "http://127.0.0.1:5999"
+    assert load_environment(cdk_context("local"), "local").mlflow_tracking_uri == "http://127.0.0.1:5000"
