@@ -14,9 +14,9 @@ still has it, so an upgrade that closes one is noticed and its fill-in removed.
 | ``topic_policy`` | skips ``AWS::SNS::TopicPolicy`` | sets the policy on each topic |
 | ``alarm`` | skips ``AWS::CloudWatch::Alarm`` | ``PutMetricAlarm`` with the template's properties |
 | ``cdk_metadata`` | skips ``AWS::CDK::Metadata`` (CDK's version analytics, nothing in any service) | a resource that creates nothing, as in AWS |
-| ``bucket_policy`` | skips ``AWS::S3::BucketPolicy`` (the bootstrap stack's) | recorded in the stack, **not** applied: moto ignores a policy's conditions, and the bootstrap's deny-without-TLS statement would deny every upload to the plain-http endpoint |
+| ``bucket_policy`` | skips ``AWS::S3::BucketPolicy`` (the bootstrap stack's) | recorded in the stack, **not** applied: its statement denies requests without TLS, and the local endpoint is plain http, so it would deny every asset upload |
 | ``unsupported_type`` | skips any type it has no model for, silently | the resource fails, naming the type |
-| ``failed_resource`` | an error while executing a change set answers HTTP 500; the SDK retries, moto finds nothing left to do, and ``cdk deploy`` reports success with resources missing | the resource gets ``CREATE_FAILED`` with the error, the created resources are deleted, the stack ends ``ROLLBACK_COMPLETE`` (an update ends ``UPDATE_ROLLBACK_FAILED``: nothing is rolled back) |
+| ``failed_resource`` | an error while executing a change set answers HTTP 500; the SDK retries, moto finds nothing left to do, and ``cdk deploy`` reports success with resources missing | the resource gets ``CREATE_FAILED`` with the error, the resources created are deleted (not what a failed one made half-way: moto never recorded it), the stack ends ``ROLLBACK_COMPLETE`` (an update ends ``UPDATE_ROLLBACK_FAILED``: nothing is rolled back) |
 | ``change_set_outputs`` | a stack created by a change set has no outputs | outputs evaluated after the change set |
 | ``kms_key_policy`` | stores ``KeyPolicy`` as an object: ``GetKeyPolicy`` returns an object, ``DescribeKey`` answers 500 | stored as the JSON document |
 | ``function_properties`` | drops ``Layers``, ``TracingConfig``, ``Architectures`` and ``LoggingConfig`` of ``AWS::Lambda::Function`` (and its API never returns ``LoggingConfig``) | kept, and returned by ``GetFunctionConfiguration`` |
@@ -54,9 +54,8 @@ GAPS = (
 RECORDED_ONLY = (
     # CDK's version analytics: nothing in any service, in AWS either.
     "AWS::CDK::Metadata",
-    # The bootstrap stack's staging-bucket policy (deny requests without TLS). moto evaluates bucket
-    # policies without their conditions, so applying it would deny every asset upload to the local
-    # plain-http endpoint; it is left out of the bucket, and said so here.
+    # The bootstrap stack's staging-bucket policy: it denies requests without TLS, and the local endpoint
+    # is plain http, so applying it would deny every asset upload; it is left out of the bucket.
     "AWS::S3::BucketPolicy",
 )
 
