@@ -13,8 +13,8 @@ from infra.stack import PromoteModelStack
 
 def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None) -> tuple[App, PromoteModelStack]:
     app = App(context=context, outdir=outdir) if context is not None else App(outdir=outdir)
-    environments = app.node.try_get_context("environments")
-    config = load_environment({"environments": environments}, app.node.try_get_context("environment"))
+    context = {key: app.node.try_get_context(key) for key in ("environments", "mlflow_tracking_uri")}
+    config = load_environment(context, app.node.try_get_context("environment"))
     stack = PromoteModelStack(app, config=config)
     add_nag_checks(app)
     return app, stack

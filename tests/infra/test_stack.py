@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.app_factory import build_app
-from infra.config import ConfigError
+from infra.config import ConfigError, load_environment
 from tests.infra.conftest import cdk_context, synthesize
 
 EXPECTED_RETENTION = {"dev": 14, "staging": 30, "prod": 90}
@@ -214,14 +214,14 @@ def test_a_vpc_places_the_function_in_the_given_subnets(tmp_path):
 
 
 def test_unknown_environment_fails_synthesis_naming_the_known_ones():
-    with pytest.raises(ConfigError, match="unknown environment 'qa': known environments are dev, prod, staging"):
+    with pytest.raises(ConfigError, match="unknown environment 'qa': known environments are dev, local, prod, staging"):
         build_app(cdk_context("dev") | {"environment": "qa"})
 
 
 def test_missing_environment_fails_synthesis_naming_the_known_ones():
     context = cdk_context("dev")
     del context["environment"]
-    with pytest.raises(ConfigError, match="pass -c environment=<name>, one of: dev, prod, staging"):
+    with pytest.raises(ConfigError, match="pass -c environment=<name>, one of: dev, local, prod, staging"):
         build_app(context)
 
 
@@ -230,3 +230,12 @@ def test_detailed_tracing_turns_the_powertools_tracer_on(tmp_path):
 
     _, function = _promote_function(synthesized)
     assert function["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
+
+
+def test_a_deploy_time_tracking_uri_overrides_the_environments():
+    context = cdk_context("local") | {"mlflow_tracking_uri": "http://127.0.0.1:5999"}
+
+    config = load_environment(context, "local")
+
+    assert config.mlflow_tracking_uri == "http://127.0.0.1:5999"
+    assert load_environment(cdk_context("local"), "local").mlflow_tracking_uri == "http://127.0.0.1:5000"
