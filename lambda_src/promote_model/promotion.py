@@ -419,6 +419,8 @@ def _audit_tag_writes(context: _Context, version: str, archived_version: str | N
     }
     if request.execution_id is not None:
         promoted_tags[EXECUTION_ID_TAG] = request.execution_id
+    if request.approved_by is not None:
+        promoted_tags["approved_by"] = request.approved_by
     writes = _tag_writes(context, version, promoted_tags)
     if archived_version is not None:
         writes += _tag_writes(context, archived_version, {"archived_at": timestamp, "superseded_by": version})

@@ -15,6 +15,7 @@ MAX_MODEL_NAME_LENGTH = 256
 MLFLOW_REFUSED_NAME_CHARACTERS = "/:"
 # MLflow stores versions as 64-bit integers; 18 digits always fit.
 MAX_VERSION_DIGITS = 18
+MAX_APPROVER_LENGTH = 256
 MAX_EXECUTION_ID_LENGTH = 2048  # a Step Functions execution ARN is far shorter
 # A reason quotes at most this much of a rejected value, so a huge field cannot flood a log line.
 _QUOTE_LIMIT = 40
@@ -28,6 +29,7 @@ class PromotionRequest:
     dry_run: bool = False
     execution_id: str | None = None  # the Step Functions execution, recorded in the audit tags
     rollback: bool = False  # promote the version the current champion replaced
+    approved_by: str | None = None  # who approved a held promotion (the approval gate), an audit tag
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ def parse_request(event: Any) -> PromotionRequest | InvalidRequest:
             dry_run=_flag(event.get("dry_run"), "dry_run"),
             execution_id=_execution_id(event.get("execution_id")),
             rollback=_flag(event.get("rollback"), "rollback"),
+            approved_by=_approved_by(event.get("approved_by")),
         )
     except _FieldError as problem:
         return InvalidRequest(str(problem))
@@ -122,6 +125,16 @@ def _execution_id(value: Any) -> str | None:
     if len(value) > MAX_EXECUTION_ID_LENGTH or not value.isprintable():
         raise _FieldError(f"execution_id must be at most {MAX_EXECUTION_ID_LENGTH} printable characters")
     return value.strip()
+
+
+def _approved_by(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_APPROVER_LENGTH or not value.isprintable():
+        raise _FieldError(
+            f"approved_by must be a non-empty string of at most {MAX_APPROVER_LENGTH} printable characters"
+        )
+    return value
 
 
 def _json_type(value: Any) -> str:
