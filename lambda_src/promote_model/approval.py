@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-
 REJECTED_ERROR = "ApprovalRejected"  # the error name the fragment's Catch matches
 MAX_REASON_LENGTH = 256  # Step Functions allows 32,768 characters of cause; a reason is a sentence
 
@@ -56,7 +55,7 @@ def send_decision(token: str, decision: Decision, *, sfn_client: Any = None, now
             f"Step Functions did not accept the decision ({code}): the token may be wrong, used or timed out"
         ) from None
     except BotoCoreError as error:
-        raise ConfigurationError(
+        raise ApprovalDecisionError(
             f"could not reach Step Functions to send the decision ({type(error).__name__})"
         ) from None
 
