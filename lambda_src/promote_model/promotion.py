@@ -6,6 +6,8 @@ everything here is decisions.
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -38,6 +40,10 @@ ROLLED_BACK_TO_TAG = "rolled_back_to"  # on a champion a rollback abandoned: nev
 # verification reads the versions updated since our transition minus this much (server clock).
 CONCURRENCY_WINDOW_MS = 60_000
 STAGE_MODE, ALIAS_MODE = "stage", "alias"
+# When concurrent transitions archived each other and left no champion: how often to restore one,
+# after a random pause of up to this long, so that one invocation goes first.
+MAX_EMPTY_REPAIRS = 3
+EMPTY_REPAIR_JITTER_SECONDS = 0.3
 
 
 class Registry(Protocol):
@@ -93,6 +99,7 @@ class _Context:
     policy: PromotionPolicy
     together: Together
     now: Callable[[], datetime]
+    pause: Callable[[float], None]
 
     @property
     def name(self) -> str:
@@ -107,8 +114,9 @@ def promote(
     policy: PromotionPolicy,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     together: Together = one_after_another,
+    pause: Callable[[float], None] = time.sleep,
 ) -> PromotionResult:
-    context = _Context(request, registry, publisher, policy, together, now)
+    context = _Context(request, registry, publisher, policy, together, now, pause)
     if policy.alias_mode:
         return _promote_by_alias(context)
     resolved = _resolve_candidate(context)
@@ -384,20 +392,29 @@ def _already_champion(context: _Context, champion: ModelVersion) -> Promoted | D
 def _settle_champion(context: _Context, promoted: ModelVersion) -> str | None:
     """Verify that exactly one version is in Production, and repair it if not.
 
-    MLflow's archive step does not lock, so concurrent promotions can leave several champions. Our
-    transition archived every version in Production when it ran, so any other champion now was
-    transitioned at about the same moment: the versions updated since then (newest first, one page
-    whatever the model's history) are the ones to check. Every invocation applies the same rule, so
-    they converge instead of fighting: the version transitioned last (then the highest number) stays,
-    the others are archived. Returns the champion, or ``None`` when it cannot be verified (the
-    transition itself has succeeded either way).
+    MLflow's archive step does not lock, so concurrent promotions can leave several champions, or
+    none (two transitions each archiving the other). Our transition archived every version in
+    Production when it ran, so any other champion now was transitioned at about the same moment: the
+    versions updated since then (newest first, one page whatever the model's history) are the ones
+    to check. Every invocation applies the same rule, so they converge instead of fighting: the
+    version transitioned last (then the highest number) stays, the others are archived; when none is
+    left, each waits a random moment and, if there is still none, transitions its own version again
+    (whoever goes first wins; the others then see it). Returns the champion, or ``None`` when it
+    cannot be verified (the transition itself has succeeded either way).
     """
     since = promoted.last_updated_timestamp - CONCURRENCY_WINDOW_MS
     try:
-        recent = context.registry.versions_updated_since(context.name, since)
+        champions = _champions_since(context, since)
+        for _ in range(MAX_EMPTY_REPAIRS):
+            if champions:
+                break
+            context.pause(random.uniform(0.0, EMPTY_REPAIR_JITTER_SECONDS))
+            champions = _champions_since(context, since)
+            if not champions:
+                context.registry.transition_to_production(context.name, promoted.version)
+                champions = _champions_since(context, since)
     except PromotionError:
         return None
-    champions = [v for v in recent if v.in_production]
     if not champions:
         return None
     winner = max(champions, key=lambda v: (v.last_updated_timestamp, int(v.version)))
@@ -405,6 +422,10 @@ def _settle_champion(context: _Context, promoted: ModelVersion) -> str | None:
     if any(isinstance(result, PromotionError) for result in context.together(*losers)):
         return None
     return winner.version
+
+
+def _champions_since(context: _Context, since_ms: int) -> list[ModelVersion]:
+    return [v for v in context.registry.versions_updated_since(context.name, since_ms) if v.in_production]
 
 
 def _audit_tag_writes(context: _Context, version: str, archived_version: str | None) -> list[Callable[[], None]]:

@@ -68,9 +68,13 @@ class Runtime:
         bus = self.settings.event_bus_name
         if bus is None:
             return False
-        return EventBridgePublisher(bus, self._events_client).publish(
-            {**detail, "environment": self.settings.environment}
-        )
+        from botocore.exceptions import BotoCoreError
+
+        try:
+            client = self._events_client
+        except BotoCoreError:  # e.g. no region: a CLI run without AWS settings still promotes
+            return False
+        return EventBridgePublisher(bus, client).publish({**detail, "environment": self.settings.environment})
 
     def alert_publisher(self) -> SnsAlertPublisher | None:
         if not self.settings.alerts_active or self.settings.alert_topic_arn is None:

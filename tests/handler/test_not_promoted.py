@@ -23,6 +23,7 @@ def test_no_staging_version_is_not_promoted(mlflow_client, lambda_env, alert_top
         "reason": "No Staging version found",
         "reason_code": "NO_STAGING_VERSION",
         "model_name": name,
+        "event_sent": True,
     }
     assert registry_state(mlflow_client, name) == before
     assert received_notifications(sqs, alert_topic.queue_url) == []

@@ -26,6 +26,7 @@ def test_promotes_the_given_version_and_archives_the_champion(mlflow_client, lam
         "notification_sent": True,
         "alias": "champion",
         "audit_tags_written": True,
+        "event_sent": True,
     }
     assert stages(mlflow_client, name) == {"1": "Archived", "2": "Archived", "3": "Production"}
     [notification] = received_notifications(sqs, alert_topic.queue_url, wait_seconds=1)
@@ -109,6 +110,7 @@ def test_already_champion_is_idempotent_and_writes_nothing(mlflow_client, lambda
         "notification_sent": False,
         "alias": "champion",
         "audit_tags_written": False,
+        "event_sent": True,
     }
     assert registry_state(mlflow_client, name) == before
     assert received_notifications(sqs, alert_topic.queue_url) == []

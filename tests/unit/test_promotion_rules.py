@@ -115,3 +115,29 @@ def test_a_dry_run_of_an_unfinished_promotion_writes_nothing():
     assert result.to_dict()["dry_run"] is True
     assert registry.calls == []
     assert publisher.notices == []
+
+
+def test_when_concurrent_transitions_archived_each_other_one_champion_is_restored():
+    registry, publisher = MemoryRegistry.with_stages(NAME, "Production", "Staging", "Staging"), MemoryPublisher()
+    original = registry.transition_to_production
+    raced = []
+
+    def transition_archived_by_a_concurrent_one(name, version):
+        answer = original(name, version)
+        if not raced:  # the concurrent transition of v3 archived ours, and ours archived it
+            raced.append(version)
+            registry.set_stage("3", "Archived")
+            registry.set_stage(version, "Archived")
+        return answer
+
+    registry.transition_to_production = transition_archived_by_a_concurrent_one  # type: ignore[method-assign]
+    pauses: list[float] = []
+
+    result = promote(
+        PromotionRequest(NAME, "2"), registry=registry, publisher=publisher, policy=POLICY, pause=pauses.append
+    )
+
+    assert isinstance(result, Promoted)
+    assert registry.stage_of("2") == "Production"
+    assert [call for call in registry.calls if call[0] == "transition"] == [("transition", "2"), ("transition", "2")]
+    assert len(pauses) == 1
