@@ -172,3 +172,26 @@ def test_a_dry_run_says_what_would_happen_and_writes_nothing(compat_env, alert_t
     assert compat_env.proxy.writes() == []
     assert full_state(client, name) == before
     assert received_notifications(sqs, alert_topic.queue_url) == []
+
+
+# What MLflow receives for a promotion of an explicit version with an execution_id: the same on
+# every version, so no version needs a fallback path (README, "Requests MLflow receives").
+EXPECTED_PROMOTION_REQUESTS = [
+    ("GET", "model-versions/get"),
+    ("GET", "registered-models/get"),
+    *[("POST", "model-versions/set-tag")] * 2,  # execution_id and previous_version, before the transition
+    ("POST", "model-versions/transition-stage"),
+    ("GET", "model-versions/search"),  # the one-champion check
+    ("POST", "registered-models/alias"),
+    *[("POST", "model-versions/set-tag")] * 8,  # the rest of the audit trail, on both versions
+]
+
+
+def test_a_promotion_sends_the_same_requests_to_every_version(compat_env):
+    name = register_model(compat_env.client, ["Production", "Staging"])
+    compat_env.proxy.clear()
+
+    invoke({"model_name": name, "new_version": "2", "execution_id": "run-42"})
+
+    sent = [(method, path.removeprefix("/api/2.0/mlflow/")) for method, path in compat_env.proxy.take()]
+    assert sent == EXPECTED_PROMOTION_REQUESTS

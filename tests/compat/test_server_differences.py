@@ -42,8 +42,7 @@ def test_servers_answer_a_name_with_a_slash_or_colon_differently(server, name):
 
 
 def test_every_tested_server_has_model_aliases(server):
-    # Aliases came with MLflow 2.3, so the champion alias works on all of them; a version read by
-    # model-versions/get lists its aliases everywhere.
+    # Aliases came with MLflow 2.3, so the champion alias works on all of them.
     name = register_model(server.client, ["Staging"])
     server.client.set_registered_model_alias(name, "champion", "1")
 
@@ -59,3 +58,14 @@ def test_an_unknown_alias_is_invalid_parameter_value_not_not_found(server):
     status, body = _get(server.url, "registered-models/alias", {"name": name, "alias": "challenger"})
 
     assert (status, body["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+
+
+def test_no_server_lists_aliases_in_a_search_result(server):
+    # So the function learns a version's aliases from model-versions/get, never from a search.
+    name = register_model(server.client, ["Staging"])
+    server.client.set_registered_model_alias(name, "champion", "1")
+
+    status, body = _get(server.url, "model-versions/search", {"filter": f"name = '{name}'"})
+
+    [found] = body["model_versions"]
+    assert (status, found.get("aliases", [])) == (200, [])
