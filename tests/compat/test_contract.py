@@ -9,6 +9,7 @@ where it shows, in ``test_server_differences.py``.
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import pytest
 
@@ -34,6 +35,7 @@ def test_promotes_the_given_version_and_archives_the_champion(compat_env, alert_
         "notification_sent": True,
         "alias": "champion",
         "audit_tags_written": True,
+        "event_sent": True,
     }
     assert stages(client, name) == {"1": "Archived", "2": "Archived", "3": "Production"}
     [notification] = received_notifications(sqs, alert_topic.queue_url, wait_seconds=1)
@@ -174,17 +176,19 @@ def test_a_dry_run_says_what_would_happen_and_writes_nothing(compat_env, alert_t
     assert received_notifications(sqs, alert_topic.queue_url) == []
 
 
-# What MLflow receives for a promotion of an explicit version with an execution_id: the same on
-# every version, so no version needs a fallback path (README, "Requests MLflow receives").
-EXPECTED_PROMOTION_REQUESTS = [
-    ("GET", "model-versions/get"),
-    ("GET", "registered-models/get"),
-    *[("POST", "model-versions/set-tag")] * 2,  # execution_id and previous_version, before the transition
-    ("POST", "model-versions/transition-stage"),
-    ("GET", "model-versions/search"),  # the one-champion check
-    ("POST", "registered-models/alias"),
-    *[("POST", "model-versions/set-tag")] * 8,  # the rest of the audit trail, on both versions
-]
+# What MLflow receives for a promotion of an explicit version with an execution_id, route by route:
+# the same on every version, so no version needs a fallback path. (Independent requests go out
+# together, so their order is not part of the contract; tests/bench pins the round trips.)
+EXPECTED_PROMOTION_REQUESTS = Counter(
+    {
+        ("GET", "model-versions/get"): 1,
+        ("GET", "registered-models/get"): 1,
+        ("POST", "model-versions/transition-stage"): 1,
+        ("GET", "model-versions/search"): 1,  # the one-champion check
+        ("POST", "registered-models/alias"): 1,
+        ("POST", "model-versions/set-tag"): 10,  # the audit trail on both versions, one request a tag
+    }
+)
 
 
 def test_a_promotion_sends_the_same_requests_to_every_version(compat_env):
@@ -193,5 +197,5 @@ def test_a_promotion_sends_the_same_requests_to_every_version(compat_env):
 
     invoke({"model_name": name, "new_version": "2", "execution_id": "run-42"})
 
-    sent = [(method, path.removeprefix("/api/2.0/mlflow/")) for method, path in compat_env.proxy.take()]
+    sent = Counter((method, path.removeprefix("/api/2.0/mlflow/")) for method, path in compat_env.proxy.take())
     assert sent == EXPECTED_PROMOTION_REQUESTS
