@@ -8,7 +8,7 @@ ENV ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test lint typecheck format synth deploy deploy-local bench lock clean reliability-report
+.PHONY: demo test lint typecheck format synth deploy deploy-local bench lock clean reliability-report mlflow-servers
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -28,6 +28,10 @@ demo: $(BIN)/.installed node_modules/.installed
 ## test: lint, type-check and run the whole test suite (what CI runs)
 test: lint typecheck
 	$(BIN)/pytest
+
+## mlflow-servers: build the cached venvs of the older MLflow servers tests/compat runs (the tests build them on first use too)
+mlflow-servers: $(BIN)/.installed
+	$(BIN)/python -m devtools.server_venvs 2.9 2.22
 
 ## reliability-report: run the fault, race and hostile-input tests and write docs/reliability.md
 reliability-report: $(BIN)/.installed
@@ -64,7 +68,7 @@ lock: $(BIN)/.installed
 	 $(BIN)/pip freeze --exclude-editable | grep -v '^promote-model' | sort -f) > constraints.txt
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .cache cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 ## deploy-local: cdk bootstrap, deploy, verify, run and destroy the local environment's stack on moto (about 2 min)
 deploy-local: $(BIN)/.installed node_modules/.installed

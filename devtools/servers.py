@@ -43,17 +43,25 @@ def free_port() -> int:
 
 
 @contextmanager
-def mlflow_server(workdir: Path, *, basic_auth_admin_password: str | None = None) -> Iterator[RunningServer]:
-    """A real ``mlflow server`` with a SQLite backend; with a password, the basic-auth app."""
+def mlflow_server(
+    workdir: Path, *, basic_auth_admin_password: str | None = None, mlflow_bin: Path | None = None
+) -> Iterator[RunningServer]:
+    """A real ``mlflow server`` with a SQLite backend; with a password, the basic-auth app.
+
+    ``mlflow_bin`` runs another MLflow than the dev venv's (an older server from its own venv,
+    see ``devtools.server_venvs``).
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
+    mlflow = mlflow_bin or _BIN / "mlflow"
     command = [
-        str(_BIN / "mlflow"), "server",
+        str(mlflow), "server",
         "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
         "--default-artifact-root", str(workdir / "artifacts"),
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
-    env = dict(_QUIET_ENV)
+    # The server's own helpers (gunicorn, alembic) come first on PATH, never the dev venv's.
+    env = {**_QUIET_ENV, "PATH": f"{mlflow.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     if basic_auth_admin_password is not None:
         config = workdir / "basic_auth.ini"
         config.write_text(
