@@ -380,7 +380,7 @@ def test_two_unprefixed_fragments_in_one_state_machine_fail_on_duplicate_names()
     second = promote.fragment(stack, "Second", on_not_promoted=done, on_failure=failed)
     first = promote.fragment(stack, "First", on_not_promoted=second, on_failure=failed)
 
-    with pytest.raises(RuntimeError, match="State with name .PromoteModel. occurs in both"):
+    with pytest.raises(RuntimeError, match="State with name 'PromoteModel' occurs in both"):
         sfn.StateMachine(
             stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(first.next(second).next(done))
         )
