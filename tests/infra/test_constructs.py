@@ -15,6 +15,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
 from promote_model_cdk import MlflowAuth, PromoteModel, PromoteModelFragment
+from tests.infra.templates import function_grants, only, resources
 
 TRACKING_URI = "https://mlflow.example.com"
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlflow/promote-model-AbCdEf"
@@ -40,46 +41,16 @@ def _imported_secret(stack: Stack) -> secretsmanager.ISecret:
     return secretsmanager.Secret.from_secret_complete_arn(stack, "Imported", SECRET_ARN)
 
 
-def _resources(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
-    return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}
-
-
-def _only(template: dict[str, Any], type_name: str) -> str:
-    [logical_id] = _resources(template, type_name)
-    return logical_id
-
-
-def _function_grants(template: dict[str, Any]) -> list[tuple[list[str], str]]:
-    """The role's grants as (actions, resource) per resource, whatever statements the CDK merged
-    (``@aws-cdk/aws-iam:minimizePolicies`` differs between apps)."""
-    [function] = _resources(template, "AWS::Lambda::Function").values()
-    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    statements = [
-        s
-        for p in _resources(template, "AWS::IAM::Policy").values()
-        if {"Ref": role} in p["Properties"]["Roles"]
-        for s in p["Properties"]["PolicyDocument"]["Statement"]
-    ]
-    assert all(s["Effect"] == "Allow" and "Condition" not in s for s in statements)
-    actions_by_resource: dict[str, set[str]] = {}
-    for statement in statements:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
-        for resource in resources:
-            actions_by_resource.setdefault(json.dumps(resource), set()).update(actions)
-    return sorted((sorted(actions), resource) for resource, actions in actions_by_resource.items())
-
-
 def _grants_every_variant_holds(template: dict[str, Any]) -> list[tuple[list[str], str]]:
     """Logs on its own group, tracing, publish on the topic, and the key (topic and settings)."""
-    key = {"Fn::GetAtt": [_only(template, "AWS::KMS::Key"), "Arn"]}
+    key = {"Fn::GetAtt": [only(template, "AWS::KMS::Key"), "Arn"]}
     return [
         (["xray:PutTelemetryRecords", "xray:PutTraceSegments"], json.dumps("*")),
         (
             ["logs:CreateLogStream", "logs:PutLogEvents"],
-            json.dumps({"Fn::GetAtt": [_only(template, "AWS::Logs::LogGroup"), "Arn"]}),
+            json.dumps({"Fn::GetAtt": [only(template, "AWS::Logs::LogGroup"), "Arn"]}),
         ),
-        (["sns:Publish"], json.dumps({"Ref": _only(template, "AWS::SNS::Topic")})),
+        (["sns:Publish"], json.dumps({"Ref": only(template, "AWS::SNS::Topic")})),
         (["kms:Decrypt", "kms:GenerateDataKey*"], json.dumps(key)),
     ]
 
@@ -98,15 +69,15 @@ def _synth(auth: MlflowAuth | None = None, **options: Any) -> dict[str, Any]:
 
 
 def _settings(template: dict[str, Any]) -> dict[str, Any]:
-    [function] = _resources(template, "AWS::Lambda::Function").values()
+    [function] = resources(template, "AWS::Lambda::Function").values()
     return function["Properties"]["Environment"]["Variables"]
 
 
 def test_basic_auth_without_a_secret_creates_one_and_may_read_only_that_one():
     template = _synth(MlflowAuth.basic())
 
-    secret = _only(template, "AWS::SecretsManager::Secret")
-    assert _function_grants(template) == sorted(
+    secret = only(template, "AWS::SecretsManager::Secret")
+    assert function_grants(template) == sorted(
         [
             *_grants_every_variant_holds(template),
             (["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], json.dumps({"Ref": secret})),
@@ -126,8 +97,8 @@ def test_basic_auth_with_a_secret_creates_none_and_may_read_only_that_one():
     )
     template = Template.from_stack(stack).to_json()
 
-    assert _resources(template, "AWS::SecretsManager::Secret") == {}
-    assert _function_grants(template) == sorted(
+    assert resources(template, "AWS::SecretsManager::Secret") == {}
+    assert function_grants(template) == sorted(
         [
             *_grants_every_variant_holds(template),
             (["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], json.dumps(SECRET_ARN)),
@@ -147,8 +118,8 @@ def test_token_auth_may_read_only_its_secret():
     )
     template = Template.from_stack(stack).to_json()
 
-    assert _resources(template, "AWS::SecretsManager::Secret") == {}
-    assert _function_grants(template) == sorted(
+    assert resources(template, "AWS::SecretsManager::Secret") == {}
+    assert function_grants(template) == sorted(
         [
             *_grants_every_variant_holds(template),
             (["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], json.dumps(SECRET_ARN)),
@@ -157,11 +128,11 @@ def test_token_auth_may_read_only_its_secret():
     assert _settings(template)["MLFLOW_CREDENTIALS_SECRET_ARN"] == SECRET_ARN
 
 
-def test_sagemaker_auth_may_call_the_registry_actions_on_that_tracking_server_only():
+def test_sagemaker_auth_may_call_the_registry_actions_on_that_tracking_serveronly():
     template = _synth(MlflowAuth.sagemaker(TRACKING_SERVER_ARN), tracking_uri=None)
 
-    assert _resources(template, "AWS::SecretsManager::Secret") == {}
-    assert _function_grants(template) == sorted(
+    assert resources(template, "AWS::SecretsManager::Secret") == {}
+    assert function_grants(template) == sorted(
         [*_grants_every_variant_holds(template), (SAGEMAKER_ACTIONS, json.dumps(TRACKING_SERVER_ARN))]
     )
     settings = _settings(template)
@@ -173,8 +144,8 @@ def test_sagemaker_auth_may_call_the_registry_actions_on_that_tracking_server_on
 def test_no_auth_grants_nothing_beyond_what_every_variant_holds():
     template = _synth(MlflowAuth.none())
 
-    assert _resources(template, "AWS::SecretsManager::Secret") == {}
-    assert _function_grants(template) == sorted(_grants_every_variant_holds(template))
+    assert resources(template, "AWS::SecretsManager::Secret") == {}
+    assert function_grants(template) == sorted(_grants_every_variant_holds(template))
     assert "MLFLOW_CREDENTIALS_SECRET_ARN" not in _settings(template)
 
 
@@ -188,10 +159,10 @@ def test_a_given_topic_is_used_and_the_function_may_publish_to_it():
 
     template = Template.from_stack(stack).to_json()
     assert promote.alert_topic is topic
-    assert _resources(template, "AWS::SNS::Topic") == {}
+    assert resources(template, "AWS::SNS::Topic") == {}
     assert _settings(template)["ALERT_TOPIC_ARN"] == "arn:aws:sns:eu-west-1:123456789012:ml-alerts"
-    assert (["sns:Publish"], json.dumps("arn:aws:sns:eu-west-1:123456789012:ml-alerts")) in _function_grants(template)
-    [alarm] = _resources(template, "AWS::CloudWatch::Alarm").values()
+    assert (["sns:Publish"], json.dumps("arn:aws:sns:eu-west-1:123456789012:ml-alerts")) in function_grants(template)
+    [alarm] = resources(template, "AWS::CloudWatch::Alarm").values()
     assert alarm["Properties"]["AlarmActions"] == ["arn:aws:sns:eu-west-1:123456789012:ml-alerts"]
 
 
@@ -229,23 +200,23 @@ def test_every_setting_the_function_reads_comes_from_an_option():
 def test_defaults_are_the_specifications():
     template = _synth()
 
-    [function] = _resources(template, "AWS::Lambda::Function").values()
+    [function] = resources(template, "AWS::Lambda::Function").values()
     properties = function["Properties"]
     assert (properties["Runtime"], properties["Timeout"], properties["MemorySize"]) == ("python3.11", 60, 256)
     assert properties["ReservedConcurrentExecutions"] == 1
-    assert properties["KmsKeyArn"] == {"Fn::GetAtt": [_only(template, "AWS::KMS::Key"), "Arn"]}
+    assert properties["KmsKeyArn"] == {"Fn::GetAtt": [only(template, "AWS::KMS::Key"), "Arn"]}
     settings = _settings(template)
     assert (settings["PROMOTION_ALIAS"], settings["NOTIFICATION_SUBJECT_PREFIX"]) == ("champion", "[TradAI]")
     assert (settings["MODEL_REGISTRY_NAME"], settings["AUDIT_TAGS_ENABLED"]) == ("tradai-models", "true")
     assert "CHALLENGER_ALIAS" not in settings
-    [log_group] = _resources(template, "AWS::Logs::LogGroup").values()
+    [log_group] = resources(template, "AWS::Logs::LogGroup").values()
     assert log_group["Properties"]["RetentionInDays"] == 30
 
 
 def test_checkov_skips_carry_their_reasons_on_the_function():
     template = _synth()
 
-    [function] = _resources(template, "AWS::Lambda::Function").values()
+    [function] = resources(template, "AWS::Lambda::Function").values()
     skips = {s["id"]: s["comment"] for s in function["Metadata"]["checkov"]["skip"]}
     assert set(skips) == {"CKV_AWS_116", "CKV_AWS_117"}
     assert all(len(reason.split()) >= 10 for reason in skips.values())
@@ -366,7 +337,7 @@ def test_two_fragments_fit_in_one_state_machine():
 
     sfn.StateMachine(stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(first.next(second).next(done)))
 
-    [machine] = _resources(Template.from_stack(stack).to_json(), "AWS::StepFunctions::StateMachine").values()
+    [machine] = resources(Template.from_stack(stack).to_json(), "AWS::StepFunctions::StateMachine").values()
     text = json.dumps(machine["Properties"]["DefinitionString"])
     for prefix in ("First-", "Second-"):
         for name in ("PromoteModel", "WasModelPromoted", "ModelPromoted"):
