@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.infra.checkov import checkov_executable, scan, unexplained
 from tests.infra.conftest import ROOT
 from tests.infra.templates import function_grants, only, resources, state_machine_states
 
@@ -86,9 +87,14 @@ def app_python(request: pytest.FixtureRequest) -> Path:
 
 
 @pytest.fixture(scope="module")
-def templates(app_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def example_outdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("retraining-app")  # shared by the variants: the assets are bundled once
+
+
+@pytest.fixture(scope="module")
+def templates(app_python: Path, example_outdir: Path) -> dict[str, dict[str, Any]]:
     """The example app's template for each auth variant, from ``python app.py`` in its own folder."""
-    outdir = tmp_path_factory.mktemp("retraining-app")  # shared: the assets are bundled once
+    outdir = example_outdir
     templates = {}
     for name, auth in AUTH_VARIANTS.items():
         env = {
@@ -103,7 +109,6 @@ def templates(app_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dic
         )
         assert synth.returncode == 0, synth.stderr[-3000:]
         templates[name] = json.loads((outdir / "Retraining.template.json").read_text())
-    templates["_outdir"] = {"path": str(outdir)}
     return templates
 
 
@@ -138,11 +143,11 @@ def test_the_library_brings_the_cdk_and_none_of_the_functions_runtime_packages(a
     }
 
 
-def test_the_function_is_bundled_from_the_installed_copy(templates):
+def test_the_function_is_bundled_from_the_installed_copy(templates, example_outdir):
     template = templates["basic"]
     function = resources(template, "AWS::Lambda::Function")[_function_id(template)]["Properties"]
 
-    asset = Path(templates["_outdir"]["path"]) / f"asset.{function['Code']['S3Key'].removesuffix('.zip')}"
+    asset = example_outdir / f"asset.{function['Code']['S3Key'].removesuffix('.zip')}"
 
     handler = asset / "promote_model" / "handler.py"
     assert handler.read_text() == (ROOT / "lambda_src" / "promote_model" / "handler.py").read_text()
@@ -234,3 +239,12 @@ def test_two_fragments_read_their_own_models_fields_under_prefixed_state_names(t
             "Default": following,
         }
         assert states[f"{name}-ModelPromoted"] == {"Type": "Pass", "Next": following}
+
+
+def test_checkov_finds_nothing_unexplained_in_the_example_app(templates, tmp_path):
+    paths = []
+    for name in AUTH_VARIANTS:
+        paths.append(tmp_path / f"{name}.template.json")
+        paths[-1].write_text(json.dumps(templates[name]))
+
+    assert unexplained(scan(checkov_executable(), paths)) == []
