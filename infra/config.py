@@ -64,7 +64,7 @@ class EnvironmentConfig:
     allow_insecure_http: bool = False
     detailed_tracing: bool = False
     promotion_alias: str | None = "champion"  # None (cdk.json: ""): no alias is kept
-    challenger_alias: str | None = None
+    challenger_alias: str | None = None  # None (cdk.json: absent or ""): none
     audit_tags: bool = True
     subject_prefix: str = "[TradAI]"
 
@@ -154,7 +154,7 @@ def _alias(env: str, raw: dict[str, Any], key: str, *, default: str | None) -> s
         or not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", value)
         or re.fullmatch(r"latest|v\d+", value, re.I)
     ):
-        raise ConfigError(f"environment {env!r}: {key} must be an MLflow alias (letters, digits, '_', '-') or null")
+        raise ConfigError(f"environment {env!r}: {key} must be an MLflow alias (letters, digits, '_', '-'), or "" for none")
     return value
 
 
@@ -223,10 +223,11 @@ def _alarm(env: str, value: Any) -> AlarmConfig:
 
 
 def _reserved_concurrency(env: str, value: Any) -> int | None:
-    if value is None:
+    # `false`, not null: the CDK drops null values inside the context before the app sees them.
+    if value is None or value is False:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"environment {env!r}: reserved_concurrency must be a positive integer or null")
+        raise ConfigError(f"environment {env!r}: reserved_concurrency must be a positive integer or false")
     return value
 
 

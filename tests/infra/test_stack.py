@@ -294,3 +294,10 @@ def test_sagemaker_auth_in_cdk_json_signs_with_the_role_and_creates_no_secret(tm
 def test_token_auth_in_cdk_json_needs_a_secret(tmp_path):
     with pytest.raises(ConfigError, match="auth of kind 'token' needs secret_arn"):
         build_app(cdk_context("dev", auth={"kind": "token"}))
+
+
+def test_reserved_concurrency_false_removes_the_reservation(tmp_path):
+    synthesized = synthesize(tmp_path, "dev", reserved_concurrency=False)
+
+    _, function = _promote_function(synthesized)
+    assert "ReservedConcurrentExecutions" not in function
