@@ -71,7 +71,8 @@ def _library_venv(interpreter: str) -> Path:
     if not (home / ".ready").exists():
         shutil.rmtree(home, ignore_errors=True)
         subprocess.run([interpreter, "-m", "venv", str(home)], check=True)
-        _pip(python, "install", "-c", str(ROOT / "constraints.txt"), "aws-cdk-lib", "constructs")
+        # the library brings its own dependencies: nothing is installed before it
+        _pip(python, "install", "-c", str(ROOT / "constraints.txt"), str(ROOT))
         (home / ".ready").touch()
     return python
 
@@ -132,6 +133,21 @@ def test_the_library_brings_the_cdk_and_none_of_the_functions_runtime_packages(a
         subprocess.run([str(app_python), "-I", "-c", probe], capture_output=True, text=True, check=True).stdout
     )
 
+    requires = subprocess.run(
+        [
+            str(app_python),
+            "-I",
+            "-c",
+            "import importlib.metadata as m, json; print(json.dumps(m.requires('promote-model-cdk')))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert [r for r in json.loads(requires) if "extra ==" not in r] == [
+        "aws-cdk-lib<3,>=2.150.0",
+        "constructs<11,>=10.0.0",
+    ]
     assert found == {
         "aws_cdk": True,
         "constructs": True,
@@ -248,3 +264,12 @@ def test_checkov_finds_nothing_unexplained_in_the_example_app(templates, tmp_pat
         paths[-1].write_text(json.dumps(templates[name]))
 
     assert unexplained(scan(checkov_executable(), paths)) == []
+
+
+def test_the_promote_model_command_says_what_to_install_without_the_cli_extra(app_python):
+    command = subprocess.run(
+        [str(app_python.parent / "promote-model"), "PascalStrategy"], capture_output=True, text=True, check=False
+    )
+
+    assert command.returncode == 30
+    assert "pip install 'promote-model-cdk[cli]'" in command.stderr
