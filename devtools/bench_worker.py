@@ -34,14 +34,6 @@ def _options(argv: list[str]) -> tuple[str, list[str], dict[str, str]]:
     return mode, paths, options
 
 
-def _peak_rss_kb() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    raise RuntimeError("no VmHWM in /proc/self/status")
-
-
 def main() -> None:
     mode, paths, options = _options(sys.argv[1:])
     sys.path[:] = paths + [p for p in sys.path if not p.endswith("site-packages")]
@@ -61,6 +53,7 @@ def main() -> None:
     import resource
 
     sys.path.append(options["root"])
+    from devtools.handler_probe import peak_rss_kb
     from devtools.lambda_worker import LambdaContext
 
     replies = os.fdopen(os.dup(1), "w", buffering=1)
@@ -79,7 +72,7 @@ def main() -> None:
                     "total_ms": (answered - started) * 1000,
                     "import_ms": (imported - started) * 1000,
                     "invoke_ms": (answered - imported) * 1000,
-                    "peak_rss_kb": _peak_rss_kb(),
+                    "peak_rss_kb": peak_rss_kb(),
                     "ru_maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
                     "result": result,
                 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-SUBJECT_PREFIX = "[TradAI] Model Promoted: "
+DEFAULT_SUBJECT_PREFIX = "[TradAI]"  # the specification's; NOTIFICATION_SUBJECT_PREFIX changes it
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters
 _ELLIPSIS = "..."
 
@@ -23,10 +23,11 @@ class PromotionNotice:
     environment: str
     registry_name: str
     alias: str | None = None
+    subject_prefix: str = DEFAULT_SUBJECT_PREFIX
 
     @property
     def subject(self) -> str:
-        return notification_subject(self.model_name)
+        return notification_subject(self.model_name, self.subject_prefix)
 
     @property
     def body(self) -> str:
@@ -43,11 +44,10 @@ class PromotionNotice:
         )
 
 
-def notification_subject(model_name: str) -> str:
-    """The SNS subject, always valid: non-printable-ASCII characters become ``?`` and an over-long
-    name is cut and marked with ``...``."""
-    printable = "".join(c if " " <= c <= "~" else "?" for c in model_name)
-    subject = SUBJECT_PREFIX + printable
+def notification_subject(model_name: str, prefix: str = DEFAULT_SUBJECT_PREFIX) -> str:
+    """``<prefix> Model Promoted: <name>``, always a valid SNS subject: non-printable-ASCII characters
+    become ``?`` and an over-long subject is cut and marked with ``...``."""
+    subject = "".join(c if " " <= c <= "~" else "?" for c in f"{prefix} Model Promoted: {model_name}".lstrip())
     if len(subject) <= SUBJECT_LIMIT:
         return subject
     return subject[: SUBJECT_LIMIT - len(_ELLIPSIS)] + _ELLIPSIS

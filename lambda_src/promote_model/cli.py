@@ -13,11 +13,12 @@ import json
 import socket
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from promote_model.errors import PromotionError
 from promote_model.request import InvalidRequest, parse_request
-from promote_model.results import DryRun, NotPromoted, Promoted, PromotionResult, ReasonCode
+from promote_model.results import DryRun, NotPromoted, Promoted, PromotionResult
 from promote_model.runtime import Runtime
 
 EXIT_PROMOTED = 0
@@ -27,18 +28,22 @@ EXIT_ERROR = 30
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     event: dict[str, Any] = {"model_name": args.model_name, "new_version": args.version}
     if args.confidence is not None:
         event["confidence"] = args.confidence
     if args.dry_run:
         event["dry_run"] = True
     request = parse_request(event)
+    if isinstance(request, InvalidRequest):
+        parser.error(request.reason)  # bad usage: exit 2, before any setting is read
     try:
-        if isinstance(request, InvalidRequest):
-            result: PromotionResult = NotPromoted(ReasonCode.INVALID_REQUEST, request.reason)
-        else:
-            result = Runtime.from_environ().promote(request, actor=_cli_user(), remaining_time_millis=None)
+        runtime = Runtime.from_environ()
+        result: PromotionResult = runtime.promote(request, actor=_cli_user(), remaining_time_millis=None)
+        if not request.dry_run:
+            detail = {**result.to_dict(), "outcome": result.outcome, "execution_id": None}
+            result = replace(result, event_sent=runtime.publish_outcome(detail))
     except PromotionError as error:
         _print_error(error, as_json=args.json)
         return EXIT_ERROR

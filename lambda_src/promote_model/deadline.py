@@ -28,3 +28,9 @@ class Deadline:
 
     def expired(self) -> bool:
         return self.remaining() <= 0.0
+
+    def at_least(self, seconds: float) -> Deadline:
+        """This deadline, or ``seconds`` from now if that is later: for the one read that finds out
+        what a lost write did, which must not be starved by the write that used up the budget. It
+        stays within the safety margin the Lambda keeps beyond the budget."""
+        return Deadline(max(self.remaining(), seconds), clock=self._clock)

@@ -1,6 +1,7 @@
-"""The errors the function raises: Step Functions sees each class name as the error type.
+"""Every error the function raises on purpose: Step Functions sees each class name as the error type.
 
-Their messages are written for an operator and never carry a credential.
+The stack's Retry and Catch lists name these classes (a test ties the two together, so a rename
+cannot silently break a retry). Messages are written for an operator and never carry a credential.
 """
 
 
@@ -9,7 +10,7 @@ class PromotionError(Exception):
 
 
 class RegistryUnavailableError(PromotionError):
-    """MLflow was unreachable, timed out or answered 5xx after the bounded retries."""
+    """MLflow was unreachable, timed out or answered 5xx/429 after the bounded retries: retryable."""
 
 
 class RegistryAuthError(PromotionError):
@@ -17,4 +18,13 @@ class RegistryAuthError(PromotionError):
 
 
 class ConfigurationError(PromotionError):
-    """A setting is missing or invalid, or the credentials secret cannot be read."""
+    """A setting is missing or invalid, the credentials cannot be read, or a certificate does not verify."""
+
+
+class RegistryResponseError(PromotionError):
+    """MLflow answered something the function cannot interpret: an unexpected 4xx, a missing field,
+    an oversized body, a redirect, or a page token that repeats."""
+
+
+RETRYABLE_ERRORS: tuple[type[PromotionError], ...] = (RegistryUnavailableError,)
+TERMINAL_ERRORS: tuple[type[PromotionError], ...] = (RegistryAuthError, ConfigurationError, RegistryResponseError)

@@ -6,6 +6,7 @@ raised so Step Functions sees their class name as the error type (docs/design.md
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from promote_model.errors import PromotionError
@@ -43,6 +44,7 @@ def reset_runtime() -> None:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     model_name = event.get("model_name") if isinstance(event, dict) else None
+    model_name = model_name if isinstance(model_name, str) else None
     try:
         result = handle(
             event,
@@ -50,7 +52,9 @@ def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
             remaining_time_millis=context.get_remaining_time_in_millis(),
         )
     except PromotionError as error:
-        record_error(error, model_name if isinstance(model_name, str) else None)
+        record_error(error, model_name)
+        if _runtime is not None:  # settings were read: the event can say what failed
+            _runtime.publish_outcome(_error_detail(error, model_name, _execution_id(event)))
         raise
     return result.to_dict()
 
@@ -64,8 +68,30 @@ def handle(event: Any, *, actor: str, remaining_time_millis: int | None) -> Prom
         result = runtime.promote(request, actor=actor, remaining_time_millis=remaining_time_millis)
         if runtime.settings.alerts_active and isinstance(result, Promoted) and not _announced(result):
             record_notification_failure(result.model_name, result.new_version)
+    if not result.to_dict().get("dry_run"):
+        result = replace(result, event_sent=runtime.publish_outcome(_outcome_detail(result, _execution_id(event))))
     record_outcome(result)
     return result
+
+
+def _outcome_detail(result: PromotionResult, execution_id: str | None) -> dict[str, Any]:
+    return {**result.to_dict(), "outcome": result.outcome, "execution_id": execution_id}
+
+
+def _error_detail(error: PromotionError, model_name: str | None, execution_id: str | None) -> dict[str, Any]:
+    return {
+        "promoted": False,
+        "outcome": "error",
+        "error_type": type(error).__name__,
+        "error": str(error),
+        "model_name": model_name,
+        "execution_id": execution_id,
+    }
+
+
+def _execution_id(event: Any) -> str | None:
+    value = event.get("execution_id") if isinstance(event, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def _announced(result: Promoted) -> bool:

@@ -1,6 +1,7 @@
 """The promotion rules: the spec's flowchart, docs/design.md §2, the champion alias, the audit trail and the
 convergence rule for concurrent promotions. No network call of their own: the registry and the
-alert publisher are passed in; everything here is decisions.
+alert publisher are passed in, and so is ``together``, which runs independent calls at once;
+everything here is decisions.
 """
 
 from __future__ import annotations
@@ -8,9 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Protocol
 
-from promote_model.alerts import PromotionNotice
+from promote_model.alerts import DEFAULT_SUBJECT_PREFIX, PromotionNotice
 from promote_model.errors import PromotionError
 from promote_model.registry import ModelVersion, RegisteredModel
 from promote_model.request import PromotionRequest
@@ -23,9 +25,16 @@ from promote_model.results import (
     ReasonCode,
 )
 from promote_model.stages import ModelStage
+from promote_model.together import Together, one_after_another, raise_first_error
 
 READY = "READY"
 MAX_TAG_VALUE_LENGTH = 5000  # MLflow's limit for a model version tag value
+EXECUTION_ID_TAG = "execution_id"
+PREVIOUS_VERSION_TAG = "previous_version"
+PROMOTED_AT_TAG = "promoted_at"  # its presence marks a finished promotion
+# A concurrent promotion that could leave a second champion transitions within moments of ours; the
+# verification reads the versions updated since our transition minus this much (server clock).
+CONCURRENCY_WINDOW_MS = 60_000
 
 
 class Registry(Protocol):
@@ -35,7 +44,7 @@ class Registry(Protocol):
 
     def get_version_by_alias(self, name: str, alias: str) -> ModelVersion | None: ...
 
-    def list_versions(self, name: str) -> list[ModelVersion]: ...
+    def versions_updated_since(self, name: str, since_ms: int) -> list[ModelVersion]: ...
 
     def transition_to_production(self, name: str, version: str) -> ModelVersion: ...
 
@@ -43,7 +52,7 @@ class Registry(Protocol):
 
     def set_alias(self, name: str, alias: str, version: str) -> None: ...
 
-    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None: ...
+    def set_version_tag(self, name: str, version: str, key: str, value: str) -> None: ...
 
 
 class AlertPublisher(Protocol):
@@ -60,6 +69,21 @@ class PromotionPolicy:
     promotion_alias: str | None = "champion"
     challenger_alias: str | None = None
     audit_tags: bool = True
+    subject_prefix: str = DEFAULT_SUBJECT_PREFIX
+
+
+@dataclass(frozen=True)
+class _Context:
+    request: PromotionRequest
+    registry: Registry
+    publisher: AlertPublisher | None
+    policy: PromotionPolicy
+    together: Together
+    now: Callable[[], datetime]
+
+    @property
+    def name(self) -> str:
+        return self.request.model_name
 
 
 def promote(
@@ -69,118 +93,188 @@ def promote(
     publisher: AlertPublisher | None,
     policy: PromotionPolicy,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    together: Together = one_after_another,
 ) -> PromotionResult:
-    name = request.model_name
-    resolved = _resolve_candidate(request, registry, policy.challenger_alias)
+    context = _Context(request, registry, publisher, policy, together, now)
+    resolved = _resolve_candidate(context)
     if isinstance(resolved, NotPromoted):
         return replace(resolved, dry_run=request.dry_run)
     candidate, model = resolved
 
     if candidate.in_production or model is None:
-        return _already_champion(request, candidate, registry, policy)
+        if _started_by_this_execution(candidate, context) and not _finished(candidate) and not request.dry_run:
+            # This execution transitioned the version, but its answer was lost before the alias,
+            # tags and notification: finish them, once (promoted_at marks a finished promotion).
+            recorded = candidate.tag(PREVIOUS_VERSION_TAG)
+            archived = None if recorded in (None, "none") else recorded
+            return _complete(context, candidate, archived)
+        return _already_champion(context, candidate)
     if candidate.status != READY:
         return NotPromoted(
             ReasonCode.VERSION_NOT_READY,
-            f"Version {candidate.version} of model '{name}' is not ready: its status is {candidate.status}",
-            model_name=name,
+            f"Version {candidate.version} of model '{context.name}' is not ready: its status is {candidate.status}",
+            model_name=context.name,
             new_version=candidate.version,
             dry_run=request.dry_run,
         )
     previous = model.latest_in(ModelStage.PRODUCTION)
     archived_version = previous.version if previous is not None else None
     if request.dry_run:
-        return DryRun(name, candidate.version, archived_version, request.confidence, False, policy.promotion_alias)
+        return DryRun(
+            context.name, candidate.version, archived_version, request.confidence, False, policy.promotion_alias
+        )
 
-    registry.transition_to_production(name, candidate.version)
-    champion = _settle_champion(registry, name)
-    if champion is not None and champion != candidate.version:
+    transitioned = _transition(context, candidate.version, archived_version)
+    return _complete(context, transitioned, archived_version)
+
+
+def _transition(context: _Context, version: str, archived_version: str | None) -> ModelVersion:
+    """The one atomic MLflow call. With audit tags and an execution id, the version is tagged with
+    them at the same moment, so that a retry of this execution can tell a promotion it started (whose
+    answer was lost) from one made by someone else, and finish it. Those two tags are best effort."""
+    name, request = context.name, context.request
+    transition = partial(context.registry.transition_to_production, name, version)
+    if not (context.policy.audit_tags and request.execution_id is not None):
+        return transition()
+    intent = {EXECUTION_ID_TAG: request.execution_id, PREVIOUS_VERSION_TAG: archived_version or "none"}
+    results = context.together(transition, *_tag_writes(context, version, intent))
+    return raise_first_error(results[:1])[0]
+
+
+def _complete(context: _Context, version: ModelVersion, archived_version: str | None) -> Promoted | NotPromoted:
+    """After the transition: verify one champion, then announce it (or step aside for the winner)."""
+    champion = _settle_champion(context, version)
+    if champion is not None and champion != version.version:
         return NotPromoted(
             ReasonCode.SUPERSEDED,
-            f"Version {candidate.version} of model '{name}' was promoted, then superseded by a concurrent "
+            f"Version {version.version} of model '{context.name}' was promoted, then superseded by a concurrent "
             f"promotion of version {champion}, which is the champion now",
-            model_name=name,
-            new_version=candidate.version,
+            model_name=context.name,
+            new_version=version.version,
         )
+    return _announce(context, version.version, archived_version)
 
-    alias = _point_alias(registry, name, candidate.version, policy.promotion_alias)
-    audited = policy.audit_tags and _write_audit_tags(
-        registry, request, candidate.version, archived_version, policy, now()
+
+def _announce(context: _Context, version: str, archived_version: str | None) -> Promoted:
+    """What follows a verified transition, all at once and each best effort: the alias, the audit tags
+    (``promoted_at`` among them) and the notification. A failure is reported per field."""
+    request, policy = context.request, context.policy
+    alias = policy.promotion_alias
+    notice = PromotionNotice(
+        model_name=context.name,
+        new_version=version,
+        previous_version=archived_version,
+        confidence=request.confidence,
+        environment=policy.environment,
+        registry_name=policy.registry_name,
+        alias=alias,
+        subject_prefix=policy.subject_prefix,
     )
-    notification_sent = publisher is not None and publisher.publish(
-        PromotionNotice(
-            model_name=name,
-            new_version=candidate.version,
-            previous_version=archived_version,
-            confidence=request.confidence,
-            environment=policy.environment,
-            registry_name=policy.registry_name,
-            alias=alias,
-        )
-    )
+    alias_write = [partial(context.registry.set_alias, context.name, alias, version)] if alias else []
+    tag_writes = _audit_tag_writes(context, version, archived_version) if policy.audit_tags else []
+    publish = [partial(context.publisher.publish, notice)] if context.publisher is not None else []
+    results = context.together(*alias_write, *tag_writes, *publish)
+
+    alias_result, results = results[: len(alias_write)], results[len(alias_write) :]
+    tag_results, publish_result = results[: len(tag_writes)], results[len(tag_writes) :]
+    alias_pointed = alias if alias and not isinstance(alias_result[0], PromotionError) else None
     return Promoted(
-        model_name=name,
-        new_version=candidate.version,
+        model_name=context.name,
+        new_version=version,
         archived_version=archived_version,
         confidence=request.confidence,
         already_promoted=False,
-        notification_sent=notification_sent,
-        alias=alias,
-        audit_tags_written=audited,
+        notification_sent=bool(publish_result) and publish_result[0] is True,
+        alias=alias_pointed,  # the promotion stands without it; an idempotent re-run repairs it
+        audit_tags_written=bool(tag_writes) and not any(isinstance(r, PromotionError) for r in tag_results),
     )
 
 
-def _resolve_candidate(
-    request: PromotionRequest, registry: Registry, challenger_alias: str | None
-) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
-    """The version to promote and its model (``None`` when the version is already the champion,
-    which needs no more reads), or the answer that ends the request."""
-    name = request.model_name
+def _started_by_this_execution(version: ModelVersion, context: _Context) -> bool:
+    execution_id = context.request.execution_id
+    return (
+        context.policy.audit_tags
+        and execution_id is not None
+        and version.tag(EXECUTION_ID_TAG) == execution_id[:MAX_TAG_VALUE_LENGTH]
+    )
+
+
+def _finished(version: ModelVersion) -> bool:
+    return version.tag(PROMOTED_AT_TAG) is not None
+
+
+def _resolve_candidate(context: _Context) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
+    """The version to promote and its model (``None`` when the version is already the champion),
+    or the answer that ends the request. Reads that do not depend on each other go out together."""
+    name, registry, request = context.name, context.registry, context.request
     if request.new_version is None:
+        challenger_alias = context.policy.challenger_alias
         if challenger_alias is not None:
-            challenger = registry.get_version_by_alias(name, challenger_alias)
+            challenger, model = raise_first_error(
+                context.together(
+                    partial(registry.get_version_by_alias, name, challenger_alias),
+                    partial(registry.get_registered_model, name),
+                )
+            )
+            if model is None:
+                return _model_not_found(name)
             if challenger is not None:
-                return _with_model(challenger, registry)
-        model = registry.get_registered_model(name)
-        if model is None:
-            return _model_not_found(name)
+                return challenger, None if challenger.in_production else model
+        else:
+            model = registry.get_registered_model(name)
+            if model is None:
+                return _model_not_found(name)
+        champion = _own_champion(context, model)
+        if champion is not None:
+            return champion, None  # this execution promoted it already: a retry (see promote())
         candidate = model.latest_in(ModelStage.STAGING)
         if candidate is None:
             return NotPromoted(ReasonCode.NO_STAGING_VERSION, NO_STAGING_VERSION_REASON, model_name=name)
         return candidate, model
 
-    # An explicit version is read first: when it is already the champion, that single read is the
-    # whole (idempotent) request.
-    version = registry.get_model_version(name, request.new_version)
+    version, model = raise_first_error(
+        context.together(
+            partial(registry.get_model_version, name, request.new_version),
+            partial(registry.get_registered_model, name),
+        )
+    )
+    if model is None:
+        return _model_not_found(name)
     if version is None:
-        if registry.get_registered_model(name) is None:
-            return _model_not_found(name)
         return NotPromoted(
             ReasonCode.VERSION_NOT_FOUND,
             f"Model '{name}' has no version {request.new_version}",
             model_name=name,
             new_version=request.new_version,
         )
-    return _with_model(version, registry)
+    return version, None if version.in_production else model
 
 
-def _with_model(version: ModelVersion, registry: Registry) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
-    if version.in_production:
-        return version, None
-    model = registry.get_registered_model(version.name)
-    if model is None:  # deleted between the two reads
-        return _model_not_found(version.name)
-    return version, model
+def _own_champion(context: _Context, model: RegisteredModel) -> ModelVersion | None:
+    """The champion, if this execution promoted it: the request is a retry, finished or not.
+
+    Without this check, a retry of the fallback path would promote the *next* Staging version, or
+    answer ``NO_STAGING_VERSION`` for a promotion that succeeded. ``latest_versions`` carries no
+    tags, so the champion is read when the request could be a retry (it names an execution).
+    """
+    champion = model.latest_in(ModelStage.PRODUCTION)
+    if champion is None or context.request.execution_id is None or not context.policy.audit_tags:
+        return None
+    if not champion.tags:
+        champion = context.registry.get_model_version(model.name, champion.version)
+    if champion is not None and _started_by_this_execution(champion, context):
+        return champion
+    return None
 
 
-def _already_champion(
-    request: PromotionRequest, champion: ModelVersion, registry: Registry, policy: PromotionPolicy
-) -> Promoted | DryRun:
+def _already_champion(context: _Context, champion: ModelVersion) -> Promoted | DryRun:
     """Idempotent: nothing is transitioned, tagged or sent; only a stray champion alias is repaired."""
-    alias = policy.promotion_alias
+    request, alias = context.request, context.policy.promotion_alias
     if request.dry_run:
         return DryRun(request.model_name, champion.version, None, request.confidence, True, alias)
     if alias is not None and alias not in champion.aliases:
-        alias = _point_alias(registry, champion.name, champion.version, alias)
+        [outcome] = context.together(partial(context.registry.set_alias, champion.name, alias, champion.version))
+        alias = None if isinstance(outcome, PromotionError) else alias
     return Promoted(
         model_name=request.model_name,
         new_version=champion.version,
@@ -191,68 +285,60 @@ def _already_champion(
     )
 
 
-def _settle_champion(registry: Registry, name: str) -> str | None:
+def _settle_champion(context: _Context, promoted: ModelVersion) -> str | None:
     """Verify that exactly one version is in Production, and repair it if not.
 
-    MLflow's archive step does not lock, so concurrent promotions can leave several champions.
-    Every invocation applies the same rule, so they converge instead of fighting: the version
-    transitioned last (then the highest number) stays, the others are archived. Returns the champion,
-    or ``None`` when it cannot be verified (the transition itself has succeeded either way).
+    MLflow's archive step does not lock, so concurrent promotions can leave several champions. Our
+    transition archived every version in Production when it ran, so any other champion now was
+    transitioned at about the same moment: the versions updated since then (newest first, one page
+    whatever the model's history) are the ones to check. Every invocation applies the same rule, so
+    they converge instead of fighting: the version transitioned last (then the highest number) stays,
+    the others are archived. Returns the champion, or ``None`` when it cannot be verified (the
+    transition itself has succeeded either way).
     """
+    since = promoted.last_updated_timestamp - CONCURRENCY_WINDOW_MS
     try:
-        champions = [v for v in registry.list_versions(name) if v.in_production]
-        if not champions:
-            return None
-        winner = max(champions, key=lambda v: (v.last_updated_timestamp, int(v.version)))
-        for other in champions:
-            if other.version != winner.version:
-                registry.archive(name, other.version)
+        recent = context.registry.versions_updated_since(context.name, since)
     except PromotionError:
+        return None
+    champions = [v for v in recent if v.in_production]
+    if not champions:
+        return None
+    winner = max(champions, key=lambda v: (v.last_updated_timestamp, int(v.version)))
+    losers = [partial(context.registry.archive, context.name, v.version) for v in champions if v != winner]
+    if any(isinstance(result, PromotionError) for result in context.together(*losers)):
         return None
     return winner.version
 
 
-def _point_alias(registry: Registry, name: str, version: str, alias: str | None) -> str | None:
-    if alias is None:
-        return None
-    try:
-        registry.set_alias(name, alias, version)
-    except PromotionError:
-        return None  # the promotion stands; an idempotent re-run repairs the alias
-    return alias
-
-
-def _write_audit_tags(
-    registry: Registry,
-    request: PromotionRequest,
-    version: str,
-    archived_version: str | None,
-    policy: PromotionPolicy,
-    at: datetime,
-) -> bool:
-    timestamp = at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def _audit_tag_writes(context: _Context, version: str, archived_version: str | None) -> list[Callable[[], None]]:
+    request, policy = context.request, context.policy
+    timestamp = _timestamp(context.now())
     promoted_tags = {
-        "promoted_at": timestamp,
         "promoted_by": policy.actor,
-        "previous_version": archived_version or "none",
+        PREVIOUS_VERSION_TAG: archived_version or "none",
         "confidence": repr(request.confidence),
         "environment": policy.environment,
+        PROMOTED_AT_TAG: timestamp,
     }
     if request.execution_id is not None:
-        promoted_tags["execution_id"] = request.execution_id
-    try:
-        registry.set_version_tags(request.model_name, version, _within_limits(promoted_tags))
-        if archived_version is not None:
-            registry.set_version_tags(
-                request.model_name, archived_version, {"archived_at": timestamp, "superseded_by": version}
-            )
-    except PromotionError:
-        return False
-    return True
+        promoted_tags[EXECUTION_ID_TAG] = request.execution_id
+    writes = _tag_writes(context, version, promoted_tags)
+    if archived_version is not None:
+        writes += _tag_writes(context, archived_version, {"archived_at": timestamp, "superseded_by": version})
+    return writes
 
 
-def _within_limits(tags: dict[str, str]) -> dict[str, str]:
-    return {key: value[:MAX_TAG_VALUE_LENGTH] for key, value in tags.items()}
+def _tag_writes(context: _Context, version: str, tags: dict[str, str]) -> list[Callable[[], None]]:
+    """One write per tag: MLflow has no batch tag call for model versions."""
+    return [
+        partial(context.registry.set_version_tag, context.name, version, key, value[:MAX_TAG_VALUE_LENGTH])
+        for key, value in tags.items()
+    ]
+
+
+def _timestamp(at: datetime) -> str:
+    return at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _model_not_found(name: str) -> NotPromoted:

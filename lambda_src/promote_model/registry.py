@@ -10,18 +10,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from promote_model.deadline import Deadline
-from promote_model.errors import PromotionError, RegistryUnavailableError
+from promote_model.errors import RegistryResponseError, RegistryUnavailableError
 from promote_model.http_client import JsonResponse, RegistryHttpClient, RequestOutcomeUnknown
 from promote_model.stages import ModelStage
 
 _API = "/api/2.0/mlflow"
 _NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 _INVALID_PARAMETER = "INVALID_PARAMETER_VALUE"
-_SEARCH_PAGE_SIZE = 1000
-
-
-class RegistryResponseError(PromotionError):
-    """MLflow answered in a way the function cannot interpret (an unexpected 4xx or body)."""
+# Pages of 100 stay well inside the body cap (docs/design.md §7); the verification reads one page
+# unless 100 versions were updated within moments of the transition.
+SEARCH_PAGE_SIZE = 100
+MAX_SEARCH_PAGES = 20
+# Time kept for reading a version back after the transition's answer was lost.
+READ_BACK_SECONDS = 3.0
+_REQUIRED_VERSION_FIELDS = ("name", "version", "current_stage", "status")
 
 
 @dataclass(frozen=True)
@@ -32,24 +34,41 @@ class ModelVersion:
     status: str
     last_updated_timestamp: int
     aliases: tuple[str, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
 
     @property
     def in_production(self) -> bool:
         return self.current_stage == ModelStage.PRODUCTION.value
 
+    def tag(self, key: str) -> str | None:
+        return dict(self.tags).get(key)
+
     @classmethod
-    def from_api(cls, data: dict[str, Any]) -> ModelVersion:
+    def from_api(cls, data: Any) -> ModelVersion:
+        """A version as MLflow describes it. Strict: a field the rules depend on that is missing or
+        not a string is an answer the function cannot interpret, never a default (a version without
+        ``current_stage`` may really be in Production; one without ``status`` may not be ready)."""
+        if not isinstance(data, dict):
+            raise RegistryResponseError("MLflow returned a model version that is not a JSON object")
+        missing = [key for key in _REQUIRED_VERSION_FIELDS if not isinstance(data.get(key), str) or not data[key]]
+        if missing:
+            raise RegistryResponseError(f"MLflow returned a model version without {', '.join(missing)}")
         try:
             return cls(
-                name=str(data["name"]),
-                version=str(data["version"]),
-                current_stage=str(data.get("current_stage", ModelStage.NONE.value)),
-                status=str(data.get("status", "READY")),
-                last_updated_timestamp=int(data.get("last_updated_timestamp", 0)),
+                name=data["name"],
+                version=str(int(data["version"])),
+                current_stage=data["current_stage"],
+                status=data["status"],
+                last_updated_timestamp=int(data.get("last_updated_timestamp") or 0),
                 aliases=tuple(str(a) for a in data.get("aliases") or ()),
+                tags=tuple(
+                    (str(t["key"]), str(t.get("value", "")))
+                    for t in data.get("tags") or ()
+                    if isinstance(t, dict) and "key" in t
+                ),
             )
-        except (KeyError, TypeError, ValueError):
-            raise RegistryResponseError("MLflow returned a model version without name or version") from None
+        except (TypeError, ValueError):
+            raise RegistryResponseError("MLflow returned a model version whose fields have the wrong types") from None
 
 
 @dataclass(frozen=True)
@@ -73,19 +92,26 @@ class MLflowAdapter:
         if _is_not_found(response):
             return None
         model = _expect(response, "registered_model")
+        if model.get("name") != name:
+            raise RegistryResponseError(_other_name("a registered model", model.get("name"), name))
         versions = model.get("latest_versions") or []
+        if not isinstance(versions, list):
+            raise RegistryResponseError("MLflow returned latest_versions that is not a list")
         return RegisteredModel(
-            name=str(model.get("name", name)),
-            latest_versions=tuple(ModelVersion.from_api(v) for v in versions if isinstance(v, dict)),
+            name=name,
+            latest_versions=tuple(_same_model(ModelVersion.from_api(v), name) for v in versions),
         )
 
-    def get_model_version(self, name: str, version: str) -> ModelVersion | None:
+    def get_model_version(self, name: str, version: str, *, deadline: Deadline | None = None) -> ModelVersion | None:
         response = self._http.get(
-            f"{_API}/model-versions/get", {"name": name, "version": version}, deadline=self._deadline
+            f"{_API}/model-versions/get", {"name": name, "version": version}, deadline=deadline or self._deadline
         )
         if _is_not_found(response):
             return None
-        return ModelVersion.from_api(_expect(response, "model_version"))
+        found = _same_model(ModelVersion.from_api(_expect(response, "model_version")), name)
+        if found.version != version:
+            raise RegistryResponseError(f"MLflow answered with version {found.version} when asked for {version}")
+        return found
 
     def transition_to_production(self, name: str, version: str) -> ModelVersion:
         """Move ``version`` to Production, archiving every other Production version in the same call.
@@ -104,11 +130,21 @@ class MLflowAdapter:
                 f"{_API}/model-versions/transition-stage", payload, deadline=self._deadline, idempotent=False
             )
         except RequestOutcomeUnknown as unknown:
-            current = self.get_model_version(name, version)
-            if current is not None and current.in_production:
-                return current
-            raise RegistryUnavailableError(f"{unknown}; the version is not in Production") from None
-        return ModelVersion.from_api(_expect(response, "model_version"))
+            return self._read_back_transition(name, version, str(unknown))
+        if response.status != 200:
+            _expect(response, "model_version")  # raises: MLflow refused the transition outright
+        try:
+            return _same_model(ModelVersion.from_api(response.body.get("model_version")), name)
+        except RegistryResponseError:
+            # A 200 that is not MLflow's answer (a proxy's HTML page, a stripped body) says nothing
+            # about the effect: find out, as for a lost answer.
+            return self._read_back_transition(name, version, "MLflow answered the transition unintelligibly")
+
+    def _read_back_transition(self, name: str, version: str, problem: str) -> ModelVersion:
+        current = self.get_model_version(name, version, deadline=self._deadline.at_least(READ_BACK_SECONDS))
+        if current is not None and current.in_production:
+            return current
+        raise RegistryUnavailableError(f"{problem}; the version is not in Production")
 
     def get_version_by_alias(self, name: str, alias: str) -> ModelVersion | None:
         response = self._http.get(
@@ -116,22 +152,43 @@ class MLflowAdapter:
         )
         if _is_not_found(response) or response.error_code == _INVALID_PARAMETER:
             return None
-        return ModelVersion.from_api(_expect(response, "model_version"))
+        return _same_model(ModelVersion.from_api(_expect(response, "model_version")), name)
 
-    def list_versions(self, name: str) -> list[ModelVersion]:
-        """Every version of the model (MLflow's search), matched exactly by name."""
+    def versions_updated_since(self, name: str, since_ms: int) -> list[ModelVersion]:
+        """The model's versions updated at or after ``since_ms`` (server clock), newest first.
+
+        MLflow's search, ordered by ``last_updated_timestamp`` descending and matched exactly by name,
+        read page by page until a page reaches older versions: one small page whatever the model's
+        history. At most ``MAX_SEARCH_PAGES`` pages, and a page token seen before is an error, so a
+        server that pages forever gets a named answer, not the function's whole budget and memory.
+        """
         versions: list[ModelVersion] = []
-        params = {"filter": _name_filter(name), "max_results": str(_SEARCH_PAGE_SIZE)}
-        while True:
+        params = {
+            "filter": _name_filter(name),
+            "max_results": str(SEARCH_PAGE_SIZE),
+            "order_by": "last_updated_timestamp DESC",
+        }
+        seen_tokens: set[str] = set()
+        for _ in range(MAX_SEARCH_PAGES):
             response = self._http.get(f"{_API}/model-versions/search", params, deadline=self._deadline)
-            if response.status != 200:
+            if response.status != 200 or not response.parsed:
                 _expect(response, "model_versions")
             page = response.body.get("model_versions") or []
-            versions += [ModelVersion.from_api(v) for v in page if isinstance(v, dict) and v.get("name") == name]
+            if not isinstance(page, list):
+                raise RegistryResponseError("MLflow returned model_versions that is not a list")
+            found = [ModelVersion.from_api(item) for item in page]
+            versions += [v for v in found if v.name == name and v.last_updated_timestamp >= since_ms]
             token = response.body.get("next_page_token")
-            if not token:
+            if not token or any(v.last_updated_timestamp < since_ms for v in found):
                 return versions
-            params = {**params, "page_token": str(token)}
+            token = str(token)
+            if token in seen_tokens:
+                raise RegistryResponseError("MLflow's search returned a page token it had returned before")
+            seen_tokens.add(token)
+            params = {**params, "page_token": token}
+        raise RegistryResponseError(
+            f"MLflow's search did not end within {MAX_SEARCH_PAGES} pages of {SEARCH_PAGE_SIZE} versions"
+        )
 
     def archive(self, name: str, version: str) -> None:
         payload = {"name": name, "version": version, "stage": ModelStage.ARCHIVED.value}
@@ -147,13 +204,10 @@ class MLflowAdapter:
         response = self._http.post(f"{_API}/registered-models/alias", payload, deadline=self._deadline, idempotent=True)
         _expect_ok(response)
 
-    def set_version_tags(self, name: str, version: str, tags: dict[str, str]) -> None:
-        for key, value in tags.items():
-            payload = {"name": name, "version": version, "key": key, "value": value}
-            response = self._http.post(
-                f"{_API}/model-versions/set-tag", payload, deadline=self._deadline, idempotent=True
-            )
-            _expect_ok(response)
+    def set_version_tag(self, name: str, version: str, key: str, value: str) -> None:
+        payload = {"name": name, "version": version, "key": key, "value": value}
+        response = self._http.post(f"{_API}/model-versions/set-tag", payload, deadline=self._deadline, idempotent=True)
+        _expect_ok(response)
 
 
 def _name_filter(name: str) -> str:
@@ -164,6 +218,16 @@ def _name_filter(name: str) -> str:
         pattern = "".join("_" if c in "'\\\"" else c for c in name)
         return f"name LIKE '{pattern}'"
     return f"name = '{name}'"
+
+
+def _same_model(version: ModelVersion, name: str) -> ModelVersion:
+    if version.name != name:
+        raise RegistryResponseError(_other_name("a model version", version.name, name))
+    return version
+
+
+def _other_name(what: str, got: object, wanted: str) -> str:
+    return f"MLflow returned {what} of another model ({str(got)[:60]!r}) when asked for {wanted[:60]!r}"
 
 
 def _expect_ok(response: JsonResponse) -> None:

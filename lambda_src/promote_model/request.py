@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 MAX_MODEL_NAME_LENGTH = 256
+# MLflow 3 refuses these in a model name (MLflow 2 answers "not found"): one rule for both.
+MLFLOW_REFUSED_NAME_CHARACTERS = "/:"
 # MLflow stores versions as 64-bit integers; 18 digits always fit.
 MAX_VERSION_DIGITS = 18
 MAX_EXECUTION_ID_LENGTH = 2048  # a Step Functions execution ARN is far shorter
@@ -52,18 +54,25 @@ class _FieldError(ValueError):
 
 
 def _model_name(value: Any) -> str:
+    """The name exactly as given: never stripped or normalised, so it can only select that model."""
     if value is None:
         raise _FieldError("model_name is required")
     if not isinstance(value, str):
         raise _FieldError(f"model_name must be a string, got {_json_type(value)}")
-    name = value.strip()
-    if not name:
+    if not value.strip():
         raise _FieldError("model_name must not be blank")
-    if len(name) > MAX_MODEL_NAME_LENGTH:
-        raise _FieldError(f"model_name must be at most {MAX_MODEL_NAME_LENGTH} characters, got {len(name)}")
-    if not name.isprintable():
+    if len(value) > MAX_MODEL_NAME_LENGTH:
+        raise _FieldError(f"model_name must be at most {MAX_MODEL_NAME_LENGTH} characters, got {len(value)}")
+    if value != value.strip():
+        raise _FieldError("model_name must not begin or end with whitespace (it is used exactly as given)")
+    if not value.isprintable():
         raise _FieldError("model_name must not contain control characters")
-    return name
+    refused = sorted({c for c in value if c in MLFLOW_REFUSED_NAME_CHARACTERS})
+    if refused:
+        raise _FieldError(f"model_name must not contain {' or '.join(repr(c) for c in refused)} (MLflow refuses them)")
+    if value == "." or value.startswith(".."):
+        raise _FieldError("model_name must not be '.' or begin with '..' (MLflow refuses such names)")
+    return value
 
 
 def _new_version(value: Any) -> str | None:

@@ -33,6 +33,7 @@ class Promoted:
     notification_sent: bool = False
     alias: str | None = None  # the alias that now points at new_version
     audit_tags_written: bool = False
+    event_sent: bool = False
 
     @property
     def outcome(self) -> str:
@@ -45,6 +46,7 @@ class Promoted:
             "notification_sent": self.notification_sent,
             "alias": self.alias,
             "audit_tags_written": self.audit_tags_written,
+            "event_sent": self.event_sent,
         }
 
 
@@ -58,6 +60,7 @@ class DryRun:
     confidence: float
     already_promoted: bool
     alias: str | None
+    event_sent: bool = False  # a dry run sends nothing
 
     outcome = "dry_run"
 
@@ -68,6 +71,7 @@ class DryRun:
             "would_promote": not self.already_promoted,
             **_champion_fields(self),
             "alias": self.alias,
+            "event_sent": self.event_sent,
         }
 
 
@@ -80,6 +84,7 @@ class NotPromoted:
     model_name: str | None = None
     new_version: str | None = None
     dry_run: bool = False
+    event_sent: bool = False
 
     outcome = "not_promoted"
 
@@ -95,6 +100,7 @@ class NotPromoted:
             result["new_version"] = self.new_version
         if self.dry_run:
             result["dry_run"] = True
+        result["event_sent"] = self.event_sent
         return result
 
 

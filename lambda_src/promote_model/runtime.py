@@ -11,24 +11,25 @@ from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
-import urllib3
-
 from promote_model.alerts import SnsAlertPublisher
-from promote_model.credentials import resolve_credentials
+from promote_model.credentials import resolve_auth
 from promote_model.deadline import Deadline
-from promote_model.http_client import RegistryHttpClient
+from promote_model.events import EventBridgePublisher
+from promote_model.http_client import RegistryHttpClient, new_pool
 from promote_model.promotion import PromotionPolicy, promote
 from promote_model.registry import MLflowAdapter
 from promote_model.request import PromotionRequest
 from promote_model.results import PromotionResult
 from promote_model.settings import ModelManagementSettings
+from promote_model.together import AtOnce
 
 
 class Runtime:
     def __init__(self, settings: ModelManagementSettings) -> None:
         self.settings = settings
         # Keep-alive connections to MLflow survive between warm invocations.
-        self._pool = urllib3.PoolManager(num_pools=2, maxsize=2)
+        self._pool = new_pool(ca_bundle=settings.ca_bundle, insecure_tls=settings.insecure_tls)
+        self._together = AtOnce()
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Runtime:
@@ -48,16 +49,27 @@ class Runtime:
                 promotion_alias=settings.promotion_alias,
                 challenger_alias=settings.challenger_alias,
                 audit_tags=settings.audit_tags,
+                subject_prefix=settings.subject_prefix,
             ),
+            together=self._together,
         )
 
     def registry(self, deadline: Deadline) -> MLflowAdapter:
         http = RegistryHttpClient(
             self.settings.tracking_uri,
-            credentials=resolve_credentials(self.settings),
+            auth=resolve_auth(self.settings),
             pool=self._pool,
         )
         return MLflowAdapter(http, deadline)
+
+    def publish_outcome(self, detail: dict[str, Any]) -> bool:
+        """The ``Model Promotion`` event with ``detail`` plus the environment; ``False`` when off or failed."""
+        bus = self.settings.event_bus_name
+        if bus is None:
+            return False
+        return EventBridgePublisher(bus, self._events_client).publish(
+            {**detail, "environment": self.settings.environment}
+        )
 
     def alert_publisher(self) -> SnsAlertPublisher | None:
         if not self.settings.alerts_active or self.settings.alert_topic_arn is None:
@@ -66,8 +78,17 @@ class Runtime:
 
     @cached_property
     def _sns_client(self) -> Any:
-        import boto3
-        from botocore.config import Config
+        return _aws_client("sns")
 
-        config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
-        return boto3.client("sns", config=config)
+    @cached_property
+    def _events_client(self) -> Any:
+        return _aws_client("events")
+
+
+def _aws_client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    # Bounded, so an unreachable service costs seconds, not the invocation.
+    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
+    return boto3.client(service, config=config)

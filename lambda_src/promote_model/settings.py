@@ -6,29 +6,53 @@ Validation raises ``ConfigurationError`` naming the variable, never quoting a cr
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from promote_model.alerts import DEFAULT_SUBJECT_PREFIX
 from promote_model.errors import ConfigurationError
+from promote_model.events import DEFAULT_EVENT_BUS
 
 DEFAULT_REGISTRY_NAME = "tradai-models"
 DEFAULT_ENVIRONMENT = "dev"
 DEFAULT_PROMOTION_ALIAS = "champion"
+MAX_SUBJECT_PREFIX_LENGTH = 40  # SNS subjects hold 100 characters; the model name needs the rest
 # MLflow's alias rule: letters, digits, '_' and '-'; "latest" and "v<number>" are reserved.
 _ALIAS = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
+# A SageMaker managed MLflow tracking server, as the official sagemaker-mlflow plugin accepts it.
+_SAGEMAKER_ARN = re.compile(
+    r"arn:(?P<partition>aws|aws-us-gov):sagemaker:(?P<region>[a-z0-9-]+):\d{12}:mlflow-tracking-server/[A-Za-z0-9-]{1,256}"
+)
+_EVENT_BUS = re.compile(
+    r"[A-Za-z0-9._\-/]{1,256}|arn:[a-z-]+:events:[a-z0-9-]+:\d{12}:event-bus/[A-Za-z0-9._\-/]{1,256}"
+)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
 
 
 @dataclass(frozen=True)
+class SageMakerTrackingServer:
+    """A SageMaker managed MLflow tracking server: reached over HTTPS, signed with the role's IAM identity."""
+
+    arn: str
+    region: str
+    endpoint: str  # https://<region>.experiments.sagemaker.aws, or SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT
+
+
+@dataclass(frozen=True)
 class ModelManagementSettings:
-    tracking_uri: str
+    tracking_uri: str  # the base URL requests go to (for SageMaker: its endpoint)
     username: str | None = None
     password: str | None = field(default=None, repr=False)
+    token: str | None = field(default=None, repr=False)
     credentials_secret_arn: str | None = None
+    sagemaker: SageMakerTrackingServer | None = None
+    ca_bundle: str | None = None  # MLFLOW_TRACKING_SERVER_CERT_PATH
+    insecure_tls: bool = False
     registry_name: str = DEFAULT_REGISTRY_NAME
     environment: str = DEFAULT_ENVIRONMENT
     alert_topic_arn: str | None = None
@@ -37,6 +61,8 @@ class ModelManagementSettings:
     promotion_alias: str | None = DEFAULT_PROMOTION_ALIAS  # None: no alias is kept
     challenger_alias: str | None = None
     audit_tags: bool = True
+    subject_prefix: str = DEFAULT_SUBJECT_PREFIX
+    event_bus_name: str | None = DEFAULT_EVENT_BUS  # None: no EventBridge event
 
     @property
     def alerts_active(self) -> bool:
@@ -44,7 +70,7 @@ class ModelManagementSettings:
 
     @property
     def has_credentials(self) -> bool:
-        return self.credentials_secret_arn is not None or self.username is not None
+        return self.credentials_secret_arn is not None or self.username is not None or self.token is not None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str]) -> ModelManagementSettings:
@@ -59,11 +85,16 @@ class ModelManagementSettings:
             raise ConfigurationError(
                 f"{missing} is not set: give both MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD, or neither"
             )
+        sagemaker = _sagemaker(optional("MLFLOW_TRACKING_URI"), optional("SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT"))
         settings = cls(
-            tracking_uri=_tracking_uri(optional("MLFLOW_TRACKING_URI")),
+            tracking_uri=sagemaker.endpoint if sagemaker else _tracking_uri(optional("MLFLOW_TRACKING_URI")),
             username=username,
             password=password,
+            token=environ.get("MLFLOW_TRACKING_TOKEN", "").strip() or None,
             credentials_secret_arn=optional("MLFLOW_CREDENTIALS_SECRET_ARN"),
+            sagemaker=sagemaker,
+            ca_bundle=_ca_bundle(optional("MLFLOW_TRACKING_SERVER_CERT_PATH")),
+            insecure_tls=_flag(environ, "MLFLOW_TRACKING_INSECURE_TLS", default=False),
             registry_name=optional("MODEL_REGISTRY_NAME") or DEFAULT_REGISTRY_NAME,
             environment=optional("ENVIRONMENT") or DEFAULT_ENVIRONMENT,
             alert_topic_arn=optional("ALERT_TOPIC_ARN"),
@@ -72,9 +103,23 @@ class ModelManagementSettings:
             promotion_alias=_alias(environ, "PROMOTION_ALIAS", default=DEFAULT_PROMOTION_ALIAS),
             challenger_alias=_alias(environ, "CHALLENGER_ALIAS", default=None),
             audit_tags=_flag(environ, "AUDIT_TAGS_ENABLED", default=True),
+            subject_prefix=_subject_prefix(environ.get("NOTIFICATION_SUBJECT_PREFIX")),
+            event_bus_name=_event_bus(environ.get("EVENT_BUS_NAME")),
         )
         settings._refuse_plain_http_credentials()
+        settings._refuse_credentials_beside_iam()
+        if settings.ca_bundle is not None and settings.insecure_tls:
+            raise ConfigurationError(
+                "MLFLOW_TRACKING_SERVER_CERT_PATH and MLFLOW_TRACKING_INSECURE_TLS=true contradict each other: set one"
+            )
         return settings
+
+    def _refuse_credentials_beside_iam(self) -> None:
+        if self.sagemaker is not None and self.has_credentials:
+            raise ConfigurationError(
+                "MLFLOW_TRACKING_URI names a SageMaker tracking server, which authenticates with the function's "
+                "IAM role: unset MLFLOW_CREDENTIALS_SECRET_ARN, MLFLOW_TRACKING_TOKEN and MLFLOW_TRACKING_USERNAME"
+            )
 
     def _refuse_plain_http_credentials(self) -> None:
         parts = urlsplit(self.tracking_uri)
@@ -91,21 +136,63 @@ class ModelManagementSettings:
             )
 
 
-def _tracking_uri(value: str | None) -> str:
+def _sagemaker(value: str | None, custom_endpoint: str | None) -> SageMakerTrackingServer | None:
+    if value is None or not value.startswith("arn:"):
+        return None
+    match = _SAGEMAKER_ARN.fullmatch(value)
+    if match is None:
+        raise ConfigurationError(
+            "MLFLOW_TRACKING_URI looks like an ARN but not a SageMaker tracking server's: expected "
+            "arn:aws:sagemaker:<region>:<account>:mlflow-tracking-server/<name>"
+        )
+    region = match["region"]
+    endpoint = _tracking_uri(custom_endpoint, "SAGEMAKER_MLFLOW_CUSTOM_ENDPOINT") if custom_endpoint else None
+    return SageMakerTrackingServer(value, region, endpoint or f"https://{region}.experiments.sagemaker.aws")
+
+
+def _ca_bundle(path: str | None) -> str | None:
+    if path is not None and not os.path.isfile(path):
+        raise ConfigurationError(f"MLFLOW_TRACKING_SERVER_CERT_PATH names no readable file: {path[:200]}")
+    return path
+
+
+def _tracking_uri(value: str | None, variable: str = "MLFLOW_TRACKING_URI") -> str:
     if value is None:
-        raise ConfigurationError("MLFLOW_TRACKING_URI is not set: it must name the MLflow server")
+        raise ConfigurationError(f"{variable} is not set: it must name the MLflow server")
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
-            "MLFLOW_TRACKING_URI must be an http(s) URL of the MLflow server, "
+            f"{variable} must be an http(s) URL of the MLflow server or a SageMaker tracking-server ARN, "
             f"got a value with scheme {parts.scheme or 'none'!r}"
         )
     if parts.username or parts.password:
         raise ConfigurationError(
-            "MLFLOW_TRACKING_URI must not embed credentials: use MLFLOW_CREDENTIALS_SECRET_ARN "
+            f"{variable} must not embed credentials: use MLFLOW_CREDENTIALS_SECRET_ARN "
             "or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
         )
     return value.rstrip("/")
+
+
+def _event_bus(raw: str | None) -> str | None:
+    """Unset gives the account's ``default`` bus; empty turns events off; else a bus name or ARN."""
+    if raw is None:
+        return DEFAULT_EVENT_BUS
+    value = raw.strip()
+    if value and not _EVENT_BUS.fullmatch(value):
+        raise ConfigurationError(f"EVENT_BUS_NAME must be an EventBridge bus name or ARN, got {value[:60]!r}")
+    return value or None
+
+
+def _subject_prefix(raw: str | None) -> str:
+    """Unset gives the specification's ``[TradAI]``; empty gives none. Printable ASCII, as SNS requires."""
+    if raw is None:
+        return DEFAULT_SUBJECT_PREFIX
+    value = raw.strip()
+    if len(value) > MAX_SUBJECT_PREFIX_LENGTH or not all(" " <= c <= "~" for c in value):
+        raise ConfigurationError(
+            f"NOTIFICATION_SUBJECT_PREFIX must be at most {MAX_SUBJECT_PREFIX_LENGTH} printable ASCII characters"
+        )
+    return value
 
 
 def _alias(environ: Mapping[str, str], name: str, *, default: str | None) -> str | None:

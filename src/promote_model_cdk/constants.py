@@ -25,7 +25,7 @@ LAMBDA_SERVICE_ERRORS = [
     "Lambda.SdkClientException",
     "Lambda.ClientExecutionTimeoutException",
 ]
-TERMINAL_ERRORS = ["RegistryAuthError", "ConfigurationError"]
+TERMINAL_ERRORS = ["RegistryAuthError", "ConfigurationError", "RegistryResponseError"]
 
 # The IAM actions of the MLflow REST routes the function calls, on a SageMaker managed tracking
 # server (service prefix sagemaker-mlflow, AWS Service Authorization Reference):

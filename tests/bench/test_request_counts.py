@@ -1,7 +1,8 @@
 """The requests MLflow receives per promotion, counted at the server by a proxy in front of it.
 
 `make bench` reports these numbers beside the baseline's; these tests pin them exactly, route by
-route, so a change that adds a request to a promotion is a deliberate one.
+route and round trip by round trip (requests sent together overlap at the proxy), so a change that
+adds a request, or a wait, to a promotion is a deliberate one.
 """
 
 from __future__ import annotations
@@ -25,9 +26,13 @@ SET_TAG = ("POST", f"{API}/model-versions/set-tag")
 AUDIT_TAGS = [SET_TAG] * 7
 
 
+# A round trip on the wire, so requests sent together overlap at the proxy beyond any scheduling jitter.
+WIRE_LATENCY_SECONDS = 0.05
+
+
 @pytest.fixture
 def proxy(mlflow_url: str) -> Iterator[FaultProxy]:
-    with fault_proxy(mlflow_url) as counting:
+    with fault_proxy(mlflow_url, latency=WIRE_LATENCY_SECONDS) as counting:
         yield counting
 
 
@@ -48,37 +53,51 @@ def spec_flow(lambda_env: pytest.MonkeyPatch, through_proxy: FaultProxy) -> Faul
     return through_proxy
 
 
-def promote(proxy: FaultProxy, event: dict[str, object]) -> list[tuple[str, str]]:
-    proxy.take()
+def promote(proxy: FaultProxy, event: dict[str, object]) -> list[list[tuple[str, str]]]:
+    """The promotion's requests as sequential round trips, each round's requests sorted."""
+    proxy.rounds()
     result = invoke(event)
     assert result["promoted"] is True, result
-    return proxy.take()
+    return [sorted(round_trip) for round_trip in proxy.rounds()]
 
 
-def test_explicit_version(mlflow_client, spec_flow):
+def test_explicit_version_reads_the_version_and_its_model_together(mlflow_client, spec_flow):
     name = register_model(mlflow_client, ["Production", "Staging"])
-    routes = promote(spec_flow, {"model_name": name, "new_version": "2", "confidence": 0.85})
-    assert routes == [GET_VERSION, GET_MODEL, TRANSITION, VERIFY]
+    rounds = promote(spec_flow, {"model_name": name, "new_version": "2", "confidence": 0.85})
+    assert rounds == [sorted([GET_VERSION, GET_MODEL]), [TRANSITION], [VERIFY]]
 
 
 def test_staging_fallback(mlflow_client, spec_flow):
     name = register_model(mlflow_client, ["Production", "Staging"])
-    routes = promote(spec_flow, {"model_name": name, "confidence": 0.85})
-    assert routes == [GET_MODEL, TRANSITION, VERIFY]
+    rounds = promote(spec_flow, {"model_name": name, "confidence": 0.85})
+    assert rounds == [[GET_MODEL], [TRANSITION], [VERIFY]]
 
 
-def test_idempotent_call_is_a_single_read(mlflow_client, spec_flow):
+def test_idempotent_call_is_one_round_trip(mlflow_client, spec_flow):
     name = register_model(mlflow_client, ["Production", "Staging"])
     event = {"model_name": name, "new_version": "2", "confidence": 0.85}
     promote(spec_flow, event)
-    assert promote(spec_flow, event) == [GET_VERSION]
+    assert promote(spec_flow, event) == [sorted([GET_VERSION, GET_MODEL])]
 
 
-def test_defaults_add_the_alias_and_one_request_per_audit_tag(mlflow_client, through_proxy):
+def test_defaults_write_the_alias_and_every_audit_tag_in_one_round_trip(mlflow_client, through_proxy):
     name = register_model(mlflow_client, ["Production", "Staging", "Staging"])
     explicit = {"model_name": name, "new_version": "2", "confidence": 0.85}
-    assert promote(through_proxy, explicit) == [GET_VERSION, GET_MODEL, TRANSITION, VERIFY, SET_ALIAS, *AUDIT_TAGS]
+    writes = sorted([SET_ALIAS, *AUDIT_TAGS])
+    assert promote(through_proxy, explicit) == [sorted([GET_VERSION, GET_MODEL]), [TRANSITION], [VERIFY], writes]
     fallback = {"model_name": name, "confidence": 0.85}
-    assert promote(through_proxy, fallback) == [GET_MODEL, TRANSITION, VERIFY, SET_ALIAS, *AUDIT_TAGS]
+    assert promote(through_proxy, fallback) == [[GET_MODEL], [TRANSITION], [VERIFY], writes]
     # the champion already holds the alias: nothing to repair
-    assert promote(through_proxy, fallback | {"new_version": "3"}) == [GET_VERSION]
+    assert promote(through_proxy, fallback | {"new_version": "3"}) == [sorted([GET_VERSION, GET_MODEL])]
+
+
+def test_a_workflow_promotion_tags_its_execution_with_the_transition(mlflow_client, through_proxy):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    event = {"model_name": name, "new_version": "2", "execution_id": "arn:aws:states:execution:run-1"}
+    rounds = promote(through_proxy, event)
+    assert rounds == [
+        sorted([GET_VERSION, GET_MODEL]),
+        sorted([TRANSITION, SET_TAG, SET_TAG]),  # execution_id and previous_version, with the transition
+        [VERIFY],
+        sorted([SET_ALIAS, *AUDIT_TAGS, SET_TAG]),  # ... and execution_id among the audit tags
+    ]

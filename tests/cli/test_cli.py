@@ -67,14 +67,30 @@ def test_not_promoted_exits_20_with_the_reason(cli_env, mlflow_client):
     assert run.stdout.strip() == "Not promoted (NO_STAGING_VERSION): No Staging version found"
 
 
-def test_invalid_input_exits_20_and_touches_nothing(cli_env, mlflow_client):
+@pytest.mark.parametrize(
+    ("arguments", "complaint"),
+    [
+        (["--version", "0"], "new_version must be a positive whole number"),
+        (["--version", "abc"], "new_version must be a positive whole number"),
+        (["--confidence", "2"], "confidence must be a finite number in [0, 1]"),
+    ],
+)
+def test_bad_values_on_the_command_line_exit_2_and_touch_nothing(cli_env, mlflow_client, arguments, complaint):
     name = register_model(mlflow_client, ["Production", "Staging"])
 
-    run = _run(cli_env, name, "--version", "0")
+    run = _run(cli_env, name, *arguments)
 
-    assert run.returncode == 20
-    assert "INVALID_REQUEST" in run.stdout
+    assert run.returncode == 2
+    assert complaint in run.stderr
+    assert "Traceback" not in run.stderr
     assert stages(mlflow_client, name) == {"1": "Production", "2": "Staging"}
+
+
+def test_a_name_mlflow_refuses_exits_2(cli_env):
+    run = _run(cli_env, "team/model")
+
+    assert run.returncode == 2
+    assert "model_name must not contain '/'" in run.stderr
 
 
 def test_an_unreachable_registry_exits_30_with_the_error(cli_env):

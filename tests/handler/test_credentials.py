@@ -172,3 +172,24 @@ def test_a_malformed_secret_is_a_configuration_error_that_quotes_nothing(
 
     assert "hunter2" not in str(raised.value)
     assert "hunter2" not in log_output.getvalue()
+
+
+def test_a_rotated_password_is_read_again_on_the_first_401(auth_registry, secured_env, secret_arn):
+    username, old_password, new_password = f"rotor-{uuid.uuid4().hex[:6]}", "old-password-2468", "new-password-1357"
+    auth_registry.admin("POST", "/api/2.0/mlflow/users/create", {"username": username, "password": old_password})
+    name = auth_registry.model_with_champion_and_challenger()
+    auth_registry.grant(username, name, "EDIT")
+    arn = secret_arn(json.dumps({"username": username, "password": old_password}))
+    secured_env.setenv("MLFLOW_CREDENTIALS_SECRET_ARN", arn)
+    assert invoke({"model_name": name, "dry_run": True})["would_promote"] is True  # the old password, now cached
+
+    auth_registry.admin(
+        "PATCH", "/api/2.0/mlflow/users/update-password", {"username": username, "password": new_password}
+    )
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=arn, SecretString=json.dumps({"username": username, "password": new_password})
+    )
+    result = invoke({"model_name": name})  # warm: the cached password is refused once, then re-read
+
+    assert (result["promoted"], result["new_version"]) == (True, "2")
+    assert auth_registry.stages(name) == {"1": "Archived", "2": "Production"}

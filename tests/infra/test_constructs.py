@@ -301,7 +301,10 @@ def test_fragment_takes_its_inputs_as_jsonpath_values_and_prefixes_every_state_n
     }
     assert task["ResultPath"] == "$.promotions.forecaster"
     assert task["Next"] == "Forecaster-WasModelPromoted"
-    assert [c["ErrorEquals"] for c in task["Catch"]] == [["RegistryAuthError", "ConfigurationError"], ["States.ALL"]]
+    assert [c["ErrorEquals"] for c in task["Catch"]] == [
+        ["RegistryAuthError", "ConfigurationError", "RegistryResponseError"],
+        ["States.ALL"],
+    ]
     assert [r["ErrorEquals"][0] for r in task["Retry"]] == [
         "RegistryUnavailableError",
         "Lambda.TooManyRequestsException",

@@ -241,7 +241,7 @@ def test_two_fragments_read_their_own_models_fields_under_prefixed_state_names(t
         ]
         assert task["Catch"] == [
             {
-                "ErrorEquals": ["RegistryAuthError", "ConfigurationError"],
+                "ErrorEquals": ["RegistryAuthError", "ConfigurationError", "RegistryResponseError"],
                 "ResultPath": "$.error",
                 "Next": "RetrainingFailed",
             },

@@ -60,7 +60,11 @@ def test_catches_terminal_and_unexpected_errors_into_the_failure_path(synthesize
     task = _fragment_states(synthesized)["PromoteModel"]
 
     assert task["Catch"] == [
-        {"ErrorEquals": ["RegistryAuthError", "ConfigurationError"], "ResultPath": "$.error", "Next": "NotifyFailure"},
+        {
+            "ErrorEquals": ["RegistryAuthError", "ConfigurationError", "RegistryResponseError"],
+            "ResultPath": "$.error",
+            "Next": "NotifyFailure",
+        },
         {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "NotifyFailure"},
     ]
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import os
 import platform
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +28,18 @@ class FaultRow:
     seconds: float
 
 
+@dataclass(frozen=True)
+class HostileRow:
+    behaviour: str
+    answer: str
+    requests: str
+    registry_after: str
+    seconds: float
+    peak_rss_mb: float
+
+
 _ROWS: list[FaultRow] = []
+_HOSTILE_ROWS: list[HostileRow] = []
 
 
 @pytest.fixture(scope="session")
@@ -53,9 +66,21 @@ def record_fault():
     return record
 
 
+@pytest.fixture
+def record_hostile():
+    def record(behaviour: str, probe: Any, requests: list[tuple[str, str]], registry_after: str) -> None:
+        routes = Counter(path.removeprefix("/api/2.0/mlflow/") for _, path in requests)
+        sent = ", ".join(f"{route} x{count}" if count > 1 else route for route, count in routes.items()) or "none"
+        _HOSTILE_ROWS.append(
+            HostileRow(behaviour, f"`{probe.answer}`", sent, registry_after, probe.seconds, probe.peak_rss_mb)
+        )
+
+    return record
+
+
 def pytest_sessionfinish(session: pytest.Session) -> None:
     target = os.environ.get("RELIABILITY_REPORT")
-    if not target or not _ROWS:
+    if not target or not (_ROWS or _HOSTILE_ROWS):
         return
     lines = [
         "# Reliability: faults and their outcomes",
@@ -68,6 +93,19 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "| fault | outcome | registry afterwards | time to answer (s) |",
         "|---|---|---|---|",
         *(f"| {r.fault} | {r.outcome} | {r.registry_after} | {r.seconds:.2f} |" for r in _ROWS),
+        "",
+        "## A registry that misbehaves",
+        "",
+        "Each row runs the handler in its own interpreter (`devtools/handler_probe.py`) through the proxy;",
+        "the time is from invocation start to answer, the peak RSS is that process's `VmHWM` (the",
+        "function has 256 MB), the requests are those MLflow itself received.",
+        "",
+        "| what the server did | answer | requests MLflow received | registry afterwards | time (s) | peak RSS (MB) |",
+        "|---|---|---|---|---|---|",
+        *(
+            f"| {r.behaviour} | {r.answer} | {r.requests} | {r.registry_after} | {r.seconds:.2f} | {r.peak_rss_mb:.0f} |"
+            for r in _HOSTILE_ROWS
+        ),
         "",
     ]
     Path(target).write_text("\n".join(lines))

@@ -174,3 +174,89 @@ def test_sns_failing_after_a_successful_transition(lambda_env, mlflow_client, re
         _describe(stages(mlflow_client, name)),
         seconds,
     )
+
+
+def test_a_retry_finishes_a_promotion_whose_answer_and_read_back_were_lost(
+    faulty_env, proxy, mlflow_client, alert_topic, sqs, record_fault
+):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    event = {"model_name": name, "execution_id": f"arn:aws:states:us-east-1:123456789012:execution:wf:{name}"}
+    proxy.inject(TRANSITION, DROP_AFTER_FORWARD, times=1)
+    # the read-back that would tell what happened fails too (the first read is of the champion, v1)
+    proxy.inject("/model-versions/get", "503", skip=1)
+
+    _, error, seconds = _timed(lambda: invoke(event))
+    proxy.clear()
+    # Step Functions retries the same execution's task, then (say) a Lambda service error retries it again
+    retry = invoke(event)
+    again = invoke(event)
+    transitions = [path for method, path in proxy.take() if path.endswith(TRANSITION)]
+
+    assert isinstance(error, RegistryUnavailableError)
+    assert "not in Production" not in str(error)  # the read-back failed; nobody knows yet
+    assert transitions == []  # the retries sent none: the first attempt's was applied
+    assert (retry["promoted"], retry["already_promoted"], retry["archived_version"]) == (True, False, "1")
+    assert (retry["alias"], retry["audit_tags_written"], retry["notification_sent"]) == ("champion", True, True)
+    assert (again["promoted"], again["already_promoted"], again["notification_sent"]) == (True, True, False)
+    assert stages(mlflow_client, name) == {"1": "Archived", "2": "Production"}
+    tags = mlflow_client.get_model_version(name, "2").tags
+    assert (tags["execution_id"], tags["previous_version"]) == (event["execution_id"], "1")
+    assert "promoted_at" in tags
+    assert mlflow_client.get_model_version(name, "1").tags["superseded_by"] == "2"
+    assert len(received_notifications(sqs, alert_topic.queue_url, wait_seconds=1)) == 1  # once
+    record_fault(
+        "transition applied, its answer lost and the read-back failing",
+        "`RegistryUnavailableError`; the retry of the same execution finishes alias, tags and notification once",
+        _describe(stages(mlflow_client, name)),
+        seconds,
+    )
+
+
+def test_another_executions_promotion_is_not_finished_by_this_one(faulty_env, proxy, mlflow_client, alert_topic, sqs):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    proxy.inject(TRANSITION, DROP_AFTER_FORWARD, times=1)
+    proxy.inject("/model-versions/get", "503", skip=1)
+    with pytest.raises(RegistryUnavailableError):
+        invoke({"model_name": name, "execution_id": "execution-a"})
+    proxy.clear()
+
+    other = invoke({"model_name": name, "new_version": "2", "execution_id": "execution-b"})
+
+    assert (other["promoted"], other["already_promoted"], other["notification_sent"]) == (True, True, False)
+    assert "promoted_at" not in mlflow_client.get_model_version(name, "2").tags
+    assert received_notifications(sqs, alert_topic.queue_url, wait_seconds=1) == []
+
+
+def test_retry_after_on_429_is_honoured_within_the_budget(faulty_env, proxy, mlflow_client, record_fault):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    proxy.inject("/model-versions/get", "429", times=1, headers={"Retry-After": "2"})
+
+    result, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+
+    assert error is None
+    assert result["promoted"] is True
+    assert seconds >= 2.0  # waited as asked, not the 0.25 s backoff
+    record_fault(
+        "MLflow answers 429 with `Retry-After: 2`",
+        "promoted after waiting 2 s",
+        _describe(stages(mlflow_client, name)),
+        seconds,
+    )
+
+
+def test_retry_after_beyond_the_budget_gives_up_at_once(faulty_env, proxy, mlflow_client, record_fault):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    proxy.inject("/model-versions/get", "429", headers={"Retry-After": "3600"})
+
+    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+
+    assert isinstance(error, RegistryUnavailableError)
+    assert "asked to wait 3600 s" in str(error)
+    assert seconds < 5
+    assert stages(mlflow_client, name) == {"1": "Production", "2": "Staging"}
+    record_fault(
+        "MLflow answers 429 with `Retry-After: 3600`",
+        "`RegistryUnavailableError` at once (the wait exceeds the budget)",
+        "unchanged",
+        seconds,
+    )
