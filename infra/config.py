@@ -14,7 +14,7 @@ _KNOWN_KEYS = {
     "account", "region", "mlflow_tracking_uri", "auth", "alert_emails",
     "log_retention_days", "alarm", "reserved_concurrency", "vpc", "registry_name", "alerts_enabled",
     "allow_insecure_http", "detailed_tracing", "promotion_alias", "challenger_alias", "audit_tags",
-    "subject_prefix",
+    "subject_prefix", "event_bus",
 }  # fmt: skip
 _AUTH_KINDS = ("basic", "token", "sagemaker", "none")
 
@@ -67,6 +67,7 @@ class EnvironmentConfig:
     challenger_alias: str | None = None  # None (cdk.json: absent or ""): none
     audit_tags: bool = True
     subject_prefix: str = "[TradAI]"
+    event_bus: str | None = "default"  # a bus name or ARN; None (cdk.json: ""): no events
 
     @property
     def stack_name(self) -> str:
@@ -108,6 +109,7 @@ def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentCo
         challenger_alias=_alias(name, raw, "challenger_alias", default=None),
         audit_tags=_bool(name, raw, "audit_tags", default=True),
         subject_prefix=_subject_prefix(name, raw.get("subject_prefix", "[TradAI]")),
+        event_bus=_event_bus(name, raw.get("event_bus", "default")),
     )
 
 
@@ -154,7 +156,17 @@ def _alias(env: str, raw: dict[str, Any], key: str, *, default: str | None) -> s
         or not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", value)
         or re.fullmatch(r"latest|v\d+", value, re.I)
     ):
-        raise ConfigError(f"environment {env!r}: {key} must be an MLflow alias (letters, digits, '_', '-'), or "" for none")
+        raise ConfigError(
+            f"environment {env!r}: {key} must be an MLflow alias (letters, digits, '_', '-'), or  for none"
+        )
+    return value
+
+
+def _event_bus(env: str, value: Any) -> str | None:
+    if value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._\-/:]{1,1600}", value):
+        raise ConfigError(f'environment {env!r}: event_bus must be an EventBridge bus name or ARN, or "" for none')
     return value
 
 

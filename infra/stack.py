@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from aws_cdk import CfnOutput, Duration, Environment, Stack
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -40,6 +41,8 @@ class PromoteModelStack(Stack):
             environment=config.name,
             registry_name=config.registry_name,
             alerts_enabled=config.alerts_enabled,
+            events_enabled=config.event_bus is not None,
+            event_bus=self._event_bus(config.event_bus),
             promotion_alias=config.promotion_alias,
             challenger_alias=config.challenger_alias,
             audit_tags=config.audit_tags,
@@ -93,6 +96,13 @@ class PromoteModelStack(Stack):
         if auth.kind == "none":
             return MlflowAuth.none()
         return MlflowAuth.basic(secret)
+
+    def _event_bus(self, name_or_arn: str | None) -> events.IEventBus | None:
+        if name_or_arn is None or name_or_arn == "default":
+            return None  # the library's default: the account's default bus
+        if name_or_arn.startswith("arn:"):
+            return events.EventBus.from_event_bus_arn(self, "EventBus", name_or_arn)
+        return events.EventBus.from_event_bus_name(self, "EventBus", name_or_arn)
 
     def _network(self, vpc: VpcConfig | None) -> _Network | None:
         if vpc is None:

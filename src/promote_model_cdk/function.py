@@ -1,5 +1,5 @@
 """``PromoteModel``: the function with its layer, log group, alarm, concurrency, key, topic, secret,
-and its own grants (publish on the alert topic, read on its secret, nothing else)."""
+and its own grants (publish on the alert topic and the event bus, read on its secret, nothing else)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
@@ -49,14 +50,16 @@ class PromoteModel(Construct):
 
     Defaults: a new KMS-encrypted alert topic (``alert_topic=None``) and one new rotating KMS key
     (``encryption_key=None``) for the topic, the created secret, the log group and the function's
-    settings; registry ``tradai-models``; alerts on; alias ``champion`` (``None`` turns it off); no
-    challenger alias; audit tags on; https only; no VPC; reserved concurrency 1 (promotions
-    serialize; ``None`` removes it); logs kept one month; Lambda's active tracing without the
-    Powertools Tracer; subject prefix ``[TradAI]``; an alarm on any error within 5 minutes,
-    notifying the alert topic.
+    settings; registry ``tradai-models``; alerts on; the "Model Promotion" EventBridge event on the
+    account's default bus (``event_bus=`` another, ``events_enabled=False`` none); alias
+    ``champion`` (``None`` turns it off); no challenger alias; audit tags on; https only; no VPC;
+    reserved concurrency 1 (promotions serialize; ``None`` removes it); logs kept one month;
+    Lambda's active tracing without the Powertools Tracer; subject prefix ``[TradAI]``; an alarm on
+    any error within 5 minutes, notifying the alert topic.
 
     Attributes: ``function``, ``alert_topic``, ``credentials_secret`` (``None`` for SageMaker and
-    no-auth), ``encryption_key``, ``log_group``, ``layer``, ``role``, ``error_alarm``.
+    no-auth), ``event_bus`` (``None`` with events off), ``encryption_key``, ``log_group``,
+    ``layer``, ``role``, ``error_alarm``.
     """
 
     def __init__(
@@ -71,6 +74,8 @@ class PromoteModel(Construct):
         encryption_key: kms.IKey | None = None,
         registry_name: str = DEFAULT_REGISTRY_NAME,
         alerts_enabled: bool = True,
+        events_enabled: bool = True,
+        event_bus: events.IEventBus | None = None,
         promotion_alias: str | None = DEFAULT_PROMOTION_ALIAS,
         challenger_alias: str | None = None,
         audit_tags: bool = True,
@@ -100,6 +105,11 @@ class PromoteModel(Construct):
         self.credentials_secret: secretsmanager.ISecret | None = auth._credentials_secret(
             self, environment=environment, encryption_key=self.encryption_key
         )
+        self.event_bus: events.IEventBus | None = (
+            (event_bus or events.EventBus.from_event_bus_name(self, "DefaultEventBus", "default"))
+            if events_enabled
+            else None
+        )
         self.layer = self._layer()
         self.log_group = self._log_group(log_retention)
         self.role = self._role(environment)
@@ -109,6 +119,8 @@ class PromoteModel(Construct):
             "ENVIRONMENT": environment,
             "ALERT_TOPIC_ARN": self.alert_topic.topic_arn,
             "ALERTS_ENABLED": _flag(alerts_enabled),
+            # the "Model Promotion" event of every outcome; empty: none
+            "EVENT_BUS_NAME": self.event_bus.event_bus_name if self.event_bus else "",
             "PROMOTION_ALIAS": promotion_alias or "",  # empty: no alias is kept
             **({"CHALLENGER_ALIAS": challenger_alias} if challenger_alias else {}),
             "AUDIT_TAGS_ENABLED": _flag(audit_tags),
@@ -144,6 +156,8 @@ class PromoteModel(Construct):
         # Lambda decrypts the settings at each cold start with the role's permission on the key.
         self.encryption_key.grant_decrypt(self.role)
         self.alert_topic.grant_publish(self.role)
+        if self.event_bus is not None:
+            self.event_bus.grant_put_events_to(self.role)
         auth._grant(self.role, self.credentials_secret)
         self.error_alarm = self._error_alarm(
             threshold=error_alarm_threshold,

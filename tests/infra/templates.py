@@ -6,6 +6,22 @@ from __future__ import annotations
 import json
 from typing import Any
 
+# The account's default EventBridge bus, where the function puts its "Model Promotion" events.
+DEFAULT_EVENT_BUS_ARN = {
+    "Fn::Join": [
+        "",
+        [
+            "arn:",
+            {"Ref": "AWS::Partition"},
+            ":events:",
+            {"Ref": "AWS::Region"},
+            ":",
+            {"Ref": "AWS::AccountId"},
+            ":event-bus/default",
+        ],
+    ]
+}
+
 
 def resources(template: dict[str, Any], type_name: str) -> dict[str, dict[str, Any]]:
     return {k: v for k, v in template["Resources"].items() if v["Type"] == type_name}

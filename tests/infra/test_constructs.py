@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from aws_cdk import App, Stack
+from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
@@ -15,7 +16,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk.assertions import Template
 
 from promote_model_cdk import MlflowAuth, PromoteModel, PromoteModelFragment
-from tests.infra.templates import function_grants, only, resources
+from tests.infra.templates import DEFAULT_EVENT_BUS_ARN, function_grants, only, resources
 
 TRACKING_URI = "https://mlflow.example.com"
 SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlflow/promote-model-AbCdEf"
@@ -52,6 +53,7 @@ def _grants_every_variant_holds(template: dict[str, Any]) -> list[tuple[list[str
         ),
         (["sns:Publish"], json.dumps({"Ref": only(template, "AWS::SNS::Topic")})),
         (["kms:Decrypt", "kms:GenerateDataKey*"], json.dumps(key)),
+        (["events:PutEvents"], json.dumps(DEFAULT_EVENT_BUS_ARN)),
     ]
 
 
@@ -180,7 +182,7 @@ def test_every_setting_the_function_reads_comes_from_an_option():
     )
 
     settings = _settings(template)
-    del settings["MLFLOW_CREDENTIALS_SECRET_ARN"], settings["ALERT_TOPIC_ARN"]
+    del settings["MLFLOW_CREDENTIALS_SECRET_ARN"], settings["ALERT_TOPIC_ARN"], settings["EVENT_BUS_NAME"]
     assert settings == {
         "MLFLOW_TRACKING_URI": "http://mlflow.internal:5000",
         "MLFLOW_ALLOW_INSECURE_HTTP": "true",
@@ -197,6 +199,27 @@ def test_every_setting_the_function_reads_comes_from_an_option():
     }
 
 
+def test_events_go_to_the_given_bus_or_nowhere():
+    stack = _stack()
+    bus = events.EventBus.from_event_bus_arn(stack, "Bus", "arn:aws:events:eu-west-1:123456789012:event-bus/ml")
+    PromoteModel(stack, "WithBus", tracking_uri=TRACKING_URI, auth=MlflowAuth.none(), environment="t", event_bus=bus)
+    PromoteModel(
+        stack, "NoEvents", tracking_uri=TRACKING_URI, auth=MlflowAuth.none(), environment="t", events_enabled=False
+    )
+
+    template = Template.from_stack(stack).to_json()
+
+    functions = resources(template, "AWS::Lambda::Function")
+    by_construct = {k.split("Function")[0]: k for k in functions}
+    with_bus, no_events = by_construct["WithBus"], by_construct["NoEvents"]
+    assert functions[with_bus]["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"] == "ml"
+    assert (["events:PutEvents"], json.dumps("arn:aws:events:eu-west-1:123456789012:event-bus/ml")) in function_grants(
+        template, with_bus
+    )
+    assert functions[no_events]["Properties"]["Environment"]["Variables"]["EVENT_BUS_NAME"] == ""
+    assert not any("events:PutEvents" in actions for actions, _ in function_grants(template, no_events))
+
+
 def test_defaults_are_the_specifications():
     template = _synth()
 
@@ -208,6 +231,7 @@ def test_defaults_are_the_specifications():
     settings = _settings(template)
     assert (settings["PROMOTION_ALIAS"], settings["NOTIFICATION_SUBJECT_PREFIX"]) == ("champion", "[TradAI]")
     assert (settings["MODEL_REGISTRY_NAME"], settings["AUDIT_TAGS_ENABLED"]) == ("tradai-models", "true")
+    assert settings["EVENT_BUS_NAME"] == "default"
     assert "CHALLENGER_ALIAS" not in settings
     [log_group] = resources(template, "AWS::Logs::LogGroup").values()
     assert log_group["Properties"]["RetentionInDays"] == 30

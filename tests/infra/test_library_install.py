@@ -22,7 +22,7 @@ import pytest
 
 from tests.infra.checkov import checkov_executable, scan, unexplained
 from tests.infra.conftest import ROOT
-from tests.infra.templates import function_grants, only, resources, state_machine_states
+from tests.infra.templates import DEFAULT_EVENT_BUS_ARN, function_grants, only, resources, state_machine_states
 
 EXAMPLE = ROOT / "examples" / "retraining_app"
 CACHE = ROOT / ".cache" / "library-venvs"
@@ -182,6 +182,7 @@ def _common_grants(template: dict[str, Any]) -> list[tuple[list[str], str]]:
         (["logs:CreateLogStream", "logs:PutLogEvents"], json.dumps({"Fn::GetAtt": [function_logs, "Arn"]})),
         (["sns:Publish"], json.dumps({"Ref": only(template, "AWS::SNS::Topic")})),
         (["kms:Decrypt", "kms:GenerateDataKey*"], key),
+        (["events:PutEvents"], json.dumps(DEFAULT_EVENT_BUS_ARN)),
     ]
 
 

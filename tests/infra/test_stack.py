@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match
 from infra.app_factory import build_app
 from infra.config import ConfigError
 from tests.infra.conftest import cdk_context, synthesize
+from tests.infra.templates import DEFAULT_EVENT_BUS_ARN
 
 EXPECTED_RETENTION = {"dev": 14, "staging": 30, "prod": 90}
 EXPECTED_EMAILS = {"dev": 0, "staging": 1, "prod": 2}
@@ -59,6 +60,7 @@ def test_function_has_the_specified_runtime_size_and_settings(synthesized):
         "ENVIRONMENT": synthesized.environment,
         "ALERT_TOPIC_ARN": {"Ref": topic},
         "ALERTS_ENABLED": "true",
+        "EVENT_BUS_NAME": "default",
         "PROMOTION_ALIAS": "champion",
         "AUDIT_TAGS_ENABLED": "true",
         "NOTIFICATION_SUBJECT_PREFIX": "[TradAI]",
@@ -107,6 +109,7 @@ def test_function_role_holds_exactly_the_grants_it_needs(synthesized):
             (["sns:Publish"], json.dumps({"Ref": topic})),
             (["kms:Decrypt", "kms:GenerateDataKey*"], json.dumps({"Fn::GetAtt": [key, "Arn"]})),
             (["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], json.dumps({"Ref": secret})),
+            (["events:PutEvents"], json.dumps(DEFAULT_EVENT_BUS_ARN)),
         ]
     )
     assert synthesized.template_dict["Resources"][role]["Properties"].get("ManagedPolicyArns") is None
@@ -301,3 +304,11 @@ def test_reserved_concurrency_false_removes_the_reservation(tmp_path):
 
     _, function = _promote_function(synthesized)
     assert "ReservedConcurrentExecutions" not in function
+
+
+def test_cdk_json_event_bus_names_the_bus_or_turns_events_off(tmp_path):
+    on_bus = synthesize(tmp_path / "bus", "dev", event_bus="ml-events")
+    off = synthesize(tmp_path / "off", "dev", event_bus="")
+
+    assert _promote_function(on_bus)[1]["Environment"]["Variables"]["EVENT_BUS_NAME"] == "ml-events"
+    assert _promote_function(off)[1]["Environment"]["Variables"]["EVENT_BUS_NAME"] == ""

@@ -111,4 +111,3 @@ class RetrainingStack(Stack):
             encryption_key=self.promote_model.encryption_key,
             removal_policy=RemovalPolicy.DESTROY,
         )
-
