@@ -8,7 +8,7 @@ ENV ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test lint typecheck format synth deploy bench lock dist clean reliability-report
+.PHONY: demo test lint typecheck format synth deploy deploy-local bench lock dist clean reliability-report
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -74,3 +74,7 @@ dist: $(BIN)/.installed
 
 clean:
 	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis .cache build dist src/*.egg-info
+
+## deploy-local: cdk bootstrap, deploy, verify, run and destroy the local environment's stack on moto (about 2 min)
+deploy-local: $(BIN)/.installed node_modules/.installed
+	$(BIN)/python -m devtools.deploy_local

@@ -19,10 +19,10 @@ from typing import Any
 
 
 class LambdaContext:
-    def __init__(self, function_name: str, timeout_seconds: float = 60.0) -> None:
+    def __init__(self, function_name: str, timeout_seconds: float = 60.0, function_arn: str | None = None) -> None:
         self.function_name = function_name
         self.memory_limit_in_mb = 256
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
+        self.invoked_function_arn = function_arn or f"arn:aws:lambda:us-east-1:123456789012:function:{function_name}"
         self.aws_request_id = str(uuid.uuid4())
         self._deadline = time.monotonic() + timeout_seconds
 
@@ -34,12 +34,16 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--code", required=True, type=Path)
     parser.add_argument("--layer", required=True, type=Path)
+    parser.add_argument("--runtime", type=Path, help="what the Lambda runtime adds after the bundle (boto3)")
+    parser.add_argument("--function-arn", help="the deployed function's ARN, as its context carries it")
     args = parser.parse_args()
 
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # the handler's own output must not mix with the replies
 
     sys.path[:0] = [str(args.code), str(args.layer)]
+    if args.runtime is not None:
+        sys.path.append(str(args.runtime))
     from promote_model import handler
 
     if not Path(handler.__file__).resolve().is_relative_to(args.code.resolve()):
@@ -50,13 +54,16 @@ def main() -> None:
     sns = boto3.client("sns")
     for line in sys.stdin:
         request = json.loads(line)
-        replies.write(json.dumps(_serve(request, handler, sns)) + "\n")
+        replies.write(json.dumps(_serve(request, handler, sns, args.function_arn)) + "\n")
 
 
-def _serve(request: dict[str, Any], handler: Any, sns: Any) -> dict[str, Any]:
+def _serve(request: dict[str, Any], handler: Any, sns: Any, function_arn: str | None) -> dict[str, Any]:
     try:
         if request["kind"] == "lambda":
-            return {"result": handler.lambda_handler(request["payload"], LambdaContext("promote-model"))}
+            context = LambdaContext(
+                function_arn.rsplit(":", 1)[-1] if function_arn else "promote-model", function_arn=function_arn
+            )
+            return {"result": handler.lambda_handler(request["payload"], context)}
         return {"result": _publish(sns, request["payload"])}
     except Exception as error:  # reported to the interpreter as the task's error, like Lambda does
         return {"error": {"type": type(error).__name__, "message": str(error)}}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 _ASL_DIR = ROOT / "devtools" / "asl"
 HANDLER = "promote_model.handler.lambda_handler"
+LOCAL_STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:PromoteModel-local"
 
 
 @dataclass(frozen=True)
@@ -66,37 +68,75 @@ class SynthesizedStack:
 
     def function_environment(self, references: Mapping[str, str]) -> dict[str, str]:
         variables = self.template["Resources"][self.function_id]["Properties"]["Environment"]["Variables"]
-        return {name: _render(value, references) for name, value in variables.items()}
+        return {name: resolve(value, references) for name, value in variables.items()}
 
     def state_machine_definition(self, references: Mapping[str, str]) -> dict[str, Any]:
         [machine] = self._resources("AWS::StepFunctions::StateMachine").values()
-        return json.loads(_render(machine["Properties"]["DefinitionString"], references))
+        return json.loads(resolve(machine["Properties"]["DefinitionString"], references))
+
+    def task_runtime(self) -> TaskRuntime:
+        return TaskRuntime(code_dir=self.code_dir, layer_dir=self.layer_dir)
 
 
-def _render(value: Any, references: Mapping[str, str]) -> str:
-    """Resolve the CloudFormation intrinsics a template uses here (Fn::Join, Ref, Fn::GetAtt)."""
-    if isinstance(value, str):
+def resolve(value: Any, references: Mapping[str, str]) -> Any:
+    """``value`` with the CloudFormation intrinsics this stack's templates use (Ref, Fn::GetAtt, Fn::Join,
+    Fn::Sub) replaced by ``references``: ``{"<LogicalId>": ref, "<LogicalId>.<Attribute>": value, ...}``."""
+    if isinstance(value, list):
+        return [resolve(item, references) for item in value]
+    if not isinstance(value, dict):
         return value
     if "Fn::Join" in value:
         separator, parts = value["Fn::Join"]
-        return separator.join(_render(part, references) for part in parts)
-    key = value.get("Ref") or ".".join(value.get("Fn::GetAtt", []))
+        return separator.join(resolve(part, references) for part in parts)
+    if "Fn::Sub" in value:
+        return re.sub(r"\$\{([^}]+)\}", lambda match: _reference(match.group(1), references), value["Fn::Sub"])
+    if "Ref" in value:
+        return _reference(value["Ref"], references)
+    if "Fn::GetAtt" in value:
+        return _reference(".".join(value["Fn::GetAtt"]), references)
+    return {key: resolve(item, references) for key, item in value.items()}
+
+
+def _reference(key: str, references: Mapping[str, str]) -> str:
     if key not in references:
         raise KeyError(f"no local value given for {key!r}")
     return references[key]
 
 
-def _context_object(workflow_input: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class TaskRuntime:
+    """What runs the ``PromoteModel`` task: the handler's code and layer directories, in this interpreter,
+    or, given ``runtime_packages`` (boto3 alone, as the Lambda runtime provides it), in a clean one that
+    sees only the standard library, that folder and the bundle."""
+
+    code_dir: Path
+    layer_dir: Path
+    runtime_packages: Path | None = None
+    function_arn: str | None = None  # what the handler's context says it is
+
+    def worker_command(self) -> list[str]:
+        bundle = ["--code", str(self.code_dir), "--layer", str(self.layer_dir)]
+        if self.function_arn is not None:
+            bundle += ["--function-arn", self.function_arn]
+        if self.runtime_packages is None:
+            return [sys.executable, "-m", "devtools.lambda_worker", *bundle]
+        # -I -S: no site-packages, no PYTHON* variables, not even this script's folder on sys.path.
+        clean = [getattr(sys, "_base_executable", sys.executable), "-I", "-S"]
+        return [*clean, str(ROOT / "devtools" / "lambda_worker.py"), *bundle, "--runtime", str(self.runtime_packages)]
+
+
+def _context_object(workflow_input: Any, state_machine_arn: str) -> dict[str, Any]:
     """The Context Object Step Functions gives an execution (what ``$$`` paths read)."""
     name = f"local-{uuid.uuid4()}"
+    execution_arn = state_machine_arn.replace(":stateMachine:", ":execution:") + f":{name}"
     return {
         "Execution": {
-            "Id": f"arn:aws:states:us-east-1:123456789012:execution:PromoteModel-local:{name}",
+            "Id": execution_arn,
             "Name": name,
             "Input": workflow_input,
             "StartTime": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         },
-        "StateMachine": {"Id": "arn:aws:states:us-east-1:123456789012:stateMachine:PromoteModel-local"},
+        "StateMachine": {"Id": state_machine_arn},
     }
 
 
@@ -121,33 +161,42 @@ def run_execution(
     *,
     references: Mapping[str, str],
     environment: Mapping[str, str],
+    **options: Any,
+) -> Execution:
+    """Run one execution of the synthesized state machine; the bundled handler sees the stack's function
+    environment plus ``environment``. ``options`` are those of ``run_definition``."""
+    return run_definition(
+        stack.state_machine_definition(references),
+        workflow_input,
+        runtime=stack.task_runtime(),
+        environment={**stack.function_environment(references), **environment},
+        **options,
+    )
+
+
+def run_definition(
+    definition: dict[str, Any],
+    workflow_input: Any,
+    *,
+    runtime: TaskRuntime,
+    environment: Mapping[str, str],
+    state_machine_arn: str = LOCAL_STATE_MACHINE_ARN,
     retry_interval_ms: int | None = None,
     on_event: Any = None,
     handler_output: Any = None,
     timeout_seconds: float = 300,
 ) -> Execution:
-    """Run one execution; the bundled handler sees the stack's function environment plus ``environment``.
+    """Run one execution of ``definition``; its Task states run in ``runtime`` with this process's
+    environment plus ``environment``.
 
     ``on_event`` is called with each execution event as it happens; ``handler_output`` (a file)
     receives what the handler logs, which otherwise goes to this process's stderr.
     """
-    request = {
-        "definition": stack.state_machine_definition(references),
-        "input": workflow_input,
-        "worker": [
-            sys.executable,
-            "-m",
-            "devtools.lambda_worker",
-            "--code",
-            str(stack.code_dir),
-            "--layer",
-            str(stack.layer_dir),
-        ],
-    }
+    request = {"definition": definition, "input": workflow_input, "worker": runtime.worker_command()}
     if retry_interval_ms is not None:
         request["retryIntervalMs"] = retry_interval_ms
-    request["context"] = _context_object(workflow_input)
-    env = {**os.environ, **stack.function_environment(references), **environment}
+    request["context"] = _context_object(workflow_input, state_machine_arn)
+    env = {**os.environ, **environment}
     env["PYTHONPATH"] = str(ROOT)  # for devtools.lambda_worker itself; the handler comes from the bundle
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(request, handle)

@@ -74,11 +74,15 @@ def mlflow_server(workdir: Path, *, basic_auth_admin_password: str | None = None
 
 
 @contextmanager
-def moto_server(workdir: Path) -> Iterator[RunningServer]:
-    """A moto server standing in for SNS, SQS and Secrets Manager."""
+def moto_server(workdir: Path, *, fill_gaps: bool = False) -> Iterator[RunningServer]:
+    """A moto server standing in for AWS; with ``fill_gaps``, with what its CloudFormation lacks filled in
+    (devtools/moto_gaps.py), so that `cdk deploy` of this stack can be verified against it."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    command = [str(_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(port)]
+    launcher = (
+        [sys.executable, str(Path(__file__).with_name("moto_gaps.py"))] if fill_gaps else [str(_BIN / "moto_server")]
+    )
+    command = [*launcher, "-H", "127.0.0.1", "-p", str(port)]
     with _process(command, workdir / "moto-server.log", {}, f"http://127.0.0.1:{port}", "/moto-api/") as server:
         yield server
 

@@ -75,6 +75,8 @@ class EnvironmentConfig:
 
 
 def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentConfig:
+    """``context`` holds the ``environments`` table and, optionally, ``mlflow_tracking_uri``: a deploy-time
+    override of the environment's (`-c mlflow_tracking_uri=...`; `make deploy-local` passes its server's)."""
     environments = context.get("environments")
     if not isinstance(environments, dict) or not environments:
         raise ConfigError("cdk.json context has no 'environments' table")
@@ -92,7 +94,11 @@ def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentCo
     auth = _auth(name, raw.get("auth", {"kind": "basic"}))
     return EnvironmentConfig(
         name=name,
-        mlflow_tracking_uri=_tracking_uri(name, raw.get("mlflow_tracking_uri"), optional=auth.kind == "sagemaker"),
+        mlflow_tracking_uri=_tracking_uri(
+            name,
+            context.get("mlflow_tracking_uri") or raw.get("mlflow_tracking_uri"),
+            optional=auth.kind == "sagemaker",
+        ),
         account=_optional_str(name, raw, "account"),
         region=_optional_str(name, raw, "region"),
         auth=auth,

@@ -24,6 +24,7 @@ class PromotionNotice:
     registry_name: str
     alias: str | None = None
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
+    rollback: bool = False
 
     @property
     def subject(self) -> str:
@@ -40,6 +41,11 @@ class PromotionNotice:
                 f"Comparison Confidence: {self.confidence * 100:.1f}%",
                 f"Environment: {self.environment}",
                 *([f"Alias: {self.alias}"] if self.alias else []),
+                *(
+                    [f"Rollback: version {self.new_version} restored in place of version {self.previous_version}"]
+                    if self.rollback
+                    else []
+                ),
             ]
         )
 

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from promote_model.approval import ApprovalDecisionError, Decision, send_decision
 from promote_model.errors import PromotionError
 from promote_model.request import InvalidRequest, parse_request
 from promote_model.results import DryRun, NotPromoted, Promoted, PromotionResult
@@ -28,13 +29,18 @@ EXIT_ERROR = 30
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] in (["approve"], ["reject"]) and len(arguments) > 1:
+        return _decide(arguments)
     parser = _parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(arguments)
     event: dict[str, Any] = {"model_name": args.model_name, "new_version": args.version}
     if args.confidence is not None:
         event["confidence"] = args.confidence
     if args.dry_run:
         event["dry_run"] = True
+    if args.rollback:
+        event["rollback"] = True
     request = parse_request(event)
     if isinstance(request, InvalidRequest):
         parser.error(request.reason)  # bad usage: exit 2, before any setting is read
@@ -68,7 +74,25 @@ def describe(result: PromotionResult) -> str:
         return f"{result.model_name} version {result.new_version} is already in Production: nothing changed."
     archived = f"version {result.archived_version} archived" if result.archived_version else "no previous champion"
     sent = "notification sent" if result.notification_sent else "no notification sent"
+    if result.rolled_back_from:
+        return f"Rolled back {result.model_name} to version {result.new_version} ({archived}; {sent})."
     return f"Promoted {result.model_name} version {result.new_version} to Production ({archived}; {sent})."
+
+
+def _decide(arguments: list[str]) -> int:
+    """``approve TOKEN`` / ``reject TOKEN --reason ...``: the decision on a held promotion."""
+    parser = argparse.ArgumentParser(prog=f"promote-model {arguments[0]}")
+    parser.add_argument("token", help="the task token from the approval request")
+    parser.add_argument("--reason", required=arguments[0] == "reject", help="why (required to reject)")
+    args = parser.parse_args(arguments[1:])
+    decision = Decision(approved=arguments[0] == "approve", decided_by=_cli_user(), reason=args.reason)
+    try:
+        send_decision(args.token, decision)
+    except ApprovalDecisionError as error:
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"{'Approved' if decision.approved else 'Rejected'}: the waiting promotion goes on.")
+    return EXIT_PROMOTED
 
 
 def _cli_user() -> str:
@@ -87,11 +111,17 @@ def _parser() -> argparse.ArgumentParser:
         prog="promote-model",
         description="Promote an MLflow model version to Production, archiving the current champion.",
         epilog="Exit codes: 0 promoted, 10 already promoted, 20 not promoted, 30 error, 2 bad usage. "
+        "'promote-model approve TOKEN' / 'promote-model reject TOKEN --reason ...' decide a held promotion. "
         "Settings: MLFLOW_TRACKING_URI and the other variables of the function (see README).",
     )
     parser.add_argument("model_name", help="registered model name")
     parser.add_argument("--version", help="version to promote (default: the latest Staging version)")
     parser.add_argument("--confidence", type=float, help="comparison confidence in [0, 1] (default 0.0)")
+    parser.add_argument(
+        "--rollback",
+        action="store_true",
+        help="restore the version the current champion replaced (never one a rollback abandoned)",
+    )
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--dry-run", action="store_true", help="show what would happen; change and send nothing")
     return parser

@@ -32,9 +32,12 @@ MAX_TAG_VALUE_LENGTH = 5000  # MLflow's limit for a model version tag value
 EXECUTION_ID_TAG = "execution_id"
 PREVIOUS_VERSION_TAG = "previous_version"
 PROMOTED_AT_TAG = "promoted_at"  # its presence marks a finished promotion
+ROLLED_BACK_FROM_TAG = "rolled_back_from"  # on a version a rollback restored: the champion it replaced
+ROLLED_BACK_TO_TAG = "rolled_back_to"  # on a champion a rollback abandoned: never a rollback target again
 # A concurrent promotion that could leave a second champion transitions within moments of ours; the
 # verification reads the versions updated since our transition minus this much (server clock).
 CONCURRENCY_WINDOW_MS = 60_000
+STAGE_MODE, ALIAS_MODE = "stage", "alias"
 
 
 class Registry(Protocol):
@@ -70,6 +73,16 @@ class PromotionPolicy:
     challenger_alias: str | None = None
     audit_tags: bool = True
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
+    mode: str = STAGE_MODE  # ALIAS_MODE: the champion is whoever holds promotion_alias; no stage changes
+
+    @property
+    def alias_mode(self) -> bool:
+        return self.mode == ALIAS_MODE
+
+    @property
+    def champion_label(self) -> str:
+        """The result's ``new_stage``: the stage, or ``alias:<name>`` in alias mode."""
+        return f"alias:{self.promotion_alias}" if self.alias_mode else ModelStage.PRODUCTION.value
 
 
 @dataclass(frozen=True)
@@ -96,6 +109,8 @@ def promote(
     together: Together = one_after_another,
 ) -> PromotionResult:
     context = _Context(request, registry, publisher, policy, together, now)
+    if policy.alias_mode:
+        return _promote_by_alias(context)
     resolved = _resolve_candidate(context)
     if isinstance(resolved, NotPromoted):
         return replace(resolved, dry_run=request.dry_run)
@@ -157,7 +172,8 @@ def _complete(context: _Context, version: ModelVersion, archived_version: str | 
 
 def _announce(context: _Context, version: str, archived_version: str | None) -> Promoted:
     """What follows a verified transition, all at once and each best effort: the alias, the audit tags
-    (``promoted_at`` among them) and the notification. A failure is reported per field."""
+    (``promoted_at`` among them) and the notification. A failure is reported per field. (In alias
+    mode the alias was the promotion itself, so it is not written again.)"""
     request, policy = context.request, context.policy
     alias = policy.promotion_alias
     notice = PromotionNotice(
@@ -169,15 +185,22 @@ def _announce(context: _Context, version: str, archived_version: str | None) -> 
         registry_name=policy.registry_name,
         alias=alias,
         subject_prefix=policy.subject_prefix,
+        rollback=request.rollback and archived_version is not None,
     )
     alias_write = [partial(context.registry.set_alias, context.name, alias, version)] if alias else []
+    if policy.alias_mode:
+        alias_write = []
     tag_writes = _audit_tag_writes(context, version, archived_version) if policy.audit_tags else []
+    if request.rollback and archived_version is not None:
+        # Written even without audit tags: a rollback never returns to a champion it abandoned.
+        tag_writes += _tag_writes(context, version, {ROLLED_BACK_FROM_TAG: archived_version})
+        tag_writes += _tag_writes(context, archived_version, {ROLLED_BACK_TO_TAG: version})
     publish = [partial(context.publisher.publish, notice)] if context.publisher is not None else []
     results = context.together(*alias_write, *tag_writes, *publish)
 
     alias_result, results = results[: len(alias_write)], results[len(alias_write) :]
     tag_results, publish_result = results[: len(tag_writes)], results[len(tag_writes) :]
-    alias_pointed = alias if alias and not isinstance(alias_result[0], PromotionError) else None
+    alias_pointed = alias if alias and (policy.alias_mode or not isinstance(alias_result[0], PromotionError)) else None
     return Promoted(
         model_name=context.name,
         new_version=version,
@@ -186,7 +209,9 @@ def _announce(context: _Context, version: str, archived_version: str | None) -> 
         already_promoted=False,
         notification_sent=bool(publish_result) and publish_result[0] is True,
         alias=alias_pointed,  # the promotion stands without it; an idempotent re-run repairs it
-        audit_tags_written=bool(tag_writes) and not any(isinstance(r, PromotionError) for r in tag_results),
+        audit_tags_written=policy.audit_tags and not any(isinstance(r, PromotionError) for r in tag_results),
+        rolled_back_from=archived_version if request.rollback else None,
+        new_stage=policy.champion_label,
     )
 
 
@@ -207,6 +232,8 @@ def _resolve_candidate(context: _Context) -> tuple[ModelVersion, RegisteredModel
     """The version to promote and its model (``None`` when the version is already the champion),
     or the answer that ends the request. Reads that do not depend on each other go out together."""
     name, registry, request = context.name, context.registry, context.request
+    if request.rollback:
+        return _resolve_rollback(context)
     if request.new_version is None:
         challenger_alias = context.policy.challenger_alias
         if challenger_alias is not None:
@@ -250,6 +277,66 @@ def _resolve_candidate(context: _Context) -> tuple[ModelVersion, RegisteredModel
     return version, None if version.in_production else model
 
 
+def _resolve_rollback(context: _Context) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
+    """The version the current champion replaced (its ``previous_version`` tag), else the most
+    recently archived version — never one a rollback abandoned (``rolled_back_to``), so rolling back
+    twice steps further back in history (A→B, back to A, back to A's predecessor) instead of
+    swinging between two versions. A retry of this execution's own rollback is answered as such."""
+    name, registry, policy = context.name, context.registry, context.policy
+    model = registry.get_registered_model(name)
+    if model is None:
+        return _model_not_found(name)
+    if policy.alias_mode:
+        assert policy.promotion_alias is not None
+        champion = registry.get_version_by_alias(name, policy.promotion_alias)
+    else:
+        latest = model.latest_in(ModelStage.PRODUCTION)
+        champion = registry.get_model_version(name, latest.version) if latest is not None else None
+    if champion is None:
+        return _no_rollback_target(name, f"it has no champion ({policy.champion_label}) to roll back from")
+    if _started_by_this_execution(champion, context):
+        return champion, None  # a retry of this rollback (see promote())
+
+    def eligible(version: ModelVersion | None) -> bool:
+        return (
+            version is not None
+            and version.version != champion.version
+            and not _is_champion(version, policy)
+            and version.status == READY
+            and version.tag(ROLLED_BACK_TO_TAG) is None
+        )
+
+    recorded = champion.tag(PREVIOUS_VERSION_TAG)
+    if recorded not in (None, "none"):
+        previous = registry.get_model_version(name, recorded)
+        if eligible(previous):
+            assert previous is not None
+            return previous, model
+    for version in _archived_newest_first(registry.versions_updated_since(name, 0), policy):
+        if eligible(version):
+            return version, model
+    return _no_rollback_target(name, f"no earlier champion of version {champion.version} can be restored")
+
+
+def _archived_newest_first(versions: list[ModelVersion], policy: PromotionPolicy) -> list[ModelVersion]:
+    """Former champions, most recently archived first: in stage mode the ``Archived`` stage (the
+    search answers newest first); in alias mode the versions tagged ``archived_at``."""
+    if not policy.alias_mode:
+        return [v for v in versions if v.current_stage == ModelStage.ARCHIVED.value]
+    tagged = [v for v in versions if v.tag("archived_at") is not None]
+    return sorted(tagged, key=lambda v: v.tag("archived_at") or "", reverse=True)
+
+
+def _is_champion(version: ModelVersion, policy: PromotionPolicy) -> bool:
+    if policy.alias_mode:
+        return policy.promotion_alias in version.aliases
+    return version.in_production
+
+
+def _no_rollback_target(name: str, why: str) -> NotPromoted:
+    return NotPromoted(ReasonCode.NO_ROLLBACK_TARGET, f"Model '{name}' cannot be rolled back: {why}", model_name=name)
+
+
 def _own_champion(context: _Context, model: RegisteredModel) -> ModelVersion | None:
     """The champion, if this execution promoted it: the request is a retry, finished or not.
 
@@ -271,7 +358,15 @@ def _already_champion(context: _Context, champion: ModelVersion) -> Promoted | D
     """Idempotent: nothing is transitioned, tagged or sent; only a stray champion alias is repaired."""
     request, alias = context.request, context.policy.promotion_alias
     if request.dry_run:
-        return DryRun(request.model_name, champion.version, None, request.confidence, True, alias)
+        return DryRun(
+            request.model_name,
+            champion.version,
+            None,
+            request.confidence,
+            True,
+            alias,
+            new_stage=context.policy.champion_label,
+        )
     if alias is not None and alias not in champion.aliases:
         [outcome] = context.together(partial(context.registry.set_alias, champion.name, alias, champion.version))
         alias = None if isinstance(outcome, PromotionError) else alias
@@ -282,6 +377,7 @@ def _already_champion(context: _Context, champion: ModelVersion) -> Promoted | D
         confidence=request.confidence,
         already_promoted=True,
         alias=alias,
+        new_stage=context.policy.champion_label,
     )
 
 
@@ -323,6 +419,8 @@ def _audit_tag_writes(context: _Context, version: str, archived_version: str | N
     }
     if request.execution_id is not None:
         promoted_tags[EXECUTION_ID_TAG] = request.execution_id
+    if request.approved_by is not None:
+        promoted_tags["approved_by"] = request.approved_by
     writes = _tag_writes(context, version, promoted_tags)
     if archived_version is not None:
         writes += _tag_writes(context, archived_version, {"archived_at": timestamp, "superseded_by": version})
@@ -343,3 +441,91 @@ def _timestamp(at: datetime) -> str:
 
 def _model_not_found(name: str) -> NotPromoted:
     return NotPromoted(ReasonCode.MODEL_NOT_FOUND, f"No registered model named '{name}'", model_name=name)
+
+
+def _promote_by_alias(context: _Context) -> PromotionResult:
+    """Alias mode, for registries without stages: the champion is the version holding the promotion
+    alias, and promoting moves the alias (one atomic MLflow call). The previous holder is the
+    ``archived_version`` and is recorded as archived in its tags; no stage changes. Concurrent
+    promotions converge by construction (the alias points at one version); each reads it back, and
+    one whose version no longer holds it answers ``SUPERSEDED``."""
+    request, policy, registry, name = context.request, context.policy, context.registry, context.name
+    alias = policy.promotion_alias
+    assert alias is not None  # the settings refuse alias mode without a promotion alias
+    resolved = _resolve_rollback(context) if request.rollback else _resolve_by_alias(context, alias)
+    if isinstance(resolved, NotPromoted):
+        return replace(resolved, dry_run=request.dry_run)
+    candidate, holder = resolved if not request.rollback else (resolved[0], None)
+    if request.rollback and not _is_champion(candidate, policy):
+        holder = registry.get_version_by_alias(name, alias)
+
+    if _is_champion(candidate, policy):
+        if _started_by_this_execution(candidate, context) and not _finished(candidate) and not request.dry_run:
+            recorded = candidate.tag(PREVIOUS_VERSION_TAG)
+            return _complete_by_alias(context, candidate.version, None if recorded in (None, "none") else recorded)
+        return _already_champion(context, candidate)
+    if candidate.status != READY:
+        return NotPromoted(
+            ReasonCode.VERSION_NOT_READY,
+            f"Version {candidate.version} of model '{name}' is not ready: its status is {candidate.status}",
+            model_name=name,
+            new_version=candidate.version,
+            dry_run=request.dry_run,
+        )
+    archived_version = holder.version if isinstance(holder, ModelVersion) else None
+    if request.dry_run:
+        return DryRun(
+            name, candidate.version, archived_version, request.confidence, False, alias, new_stage=policy.champion_label
+        )
+    move = partial(registry.set_alias, name, alias, candidate.version)
+    intent: dict[str, str] = {}
+    if policy.audit_tags and request.execution_id is not None:
+        intent = {EXECUTION_ID_TAG: request.execution_id, PREVIOUS_VERSION_TAG: archived_version or "none"}
+    raise_first_error(context.together(move, *_tag_writes(context, candidate.version, intent))[:1])
+    return _complete_by_alias(context, candidate.version, archived_version)
+
+
+def _complete_by_alias(context: _Context, version: str, archived_version: str | None) -> Promoted | NotPromoted:
+    alias = context.policy.promotion_alias
+    assert alias is not None
+    try:
+        holder = context.registry.get_version_by_alias(context.name, alias)
+    except PromotionError:
+        holder = None  # cannot verify; the move itself succeeded
+    if holder is not None and holder.version != version:
+        return NotPromoted(
+            ReasonCode.SUPERSEDED,
+            f"Version {version} of model '{context.name}' was promoted, then superseded by a concurrent "
+            f"promotion of version {holder.version}, which holds the alias '{alias}' now",
+            model_name=context.name,
+            new_version=version,
+        )
+    return _announce(context, version, archived_version)
+
+
+def _resolve_by_alias(context: _Context, alias: str) -> tuple[ModelVersion, ModelVersion | None] | NotPromoted:
+    """The version to promote and the current champion (the alias holder), or the answer that ends the request."""
+    request, registry, name = context.request, context.registry, context.name
+    if request.new_version is not None:
+        wanted: Callable[[], ModelVersion | None] = partial(registry.get_model_version, name, request.new_version)
+    elif context.policy.challenger_alias is not None:
+        wanted = partial(registry.get_version_by_alias, name, context.policy.challenger_alias)
+    else:
+        wanted = lambda: None  # noqa: E731 - nothing to read: the answer below names the setting
+    candidate, holder = raise_first_error(context.together(wanted, partial(registry.get_version_by_alias, name, alias)))
+    if candidate is None:
+        if registry.get_registered_model(name) is None:
+            return _model_not_found(name)
+        if request.new_version is not None:
+            return NotPromoted(
+                ReasonCode.VERSION_NOT_FOUND,
+                f"Model '{name}' has no version {request.new_version}",
+                model_name=name,
+                new_version=request.new_version,
+            )
+        challenger = context.policy.challenger_alias
+        why = f"no version holds the challenger alias '{challenger}'" if challenger else "CHALLENGER_ALIAS is not set"
+        return NotPromoted(
+            ReasonCode.NO_CHALLENGER_VERSION, f"No challenger version of model '{name}': {why}", model_name=name
+        )
+    return candidate, holder

@@ -15,6 +15,7 @@ MAX_MODEL_NAME_LENGTH = 256
 MLFLOW_REFUSED_NAME_CHARACTERS = "/:"
 # MLflow stores versions as 64-bit integers; 18 digits always fit.
 MAX_VERSION_DIGITS = 18
+MAX_APPROVER_LENGTH = 256
 MAX_EXECUTION_ID_LENGTH = 2048  # a Step Functions execution ARN is far shorter
 # A reason quotes at most this much of a rejected value, so a huge field cannot flood a log line.
 _QUOTE_LIMIT = 40
@@ -27,6 +28,8 @@ class PromotionRequest:
     confidence: float = 0.0
     dry_run: bool = False
     execution_id: str | None = None  # the Step Functions execution, recorded in the audit tags
+    rollback: bool = False  # promote the version the current champion replaced
+    approved_by: str | None = None  # who approved a held promotion (the approval gate), an audit tag
 
 
 @dataclass(frozen=True)
@@ -38,15 +41,20 @@ def parse_request(event: Any) -> PromotionRequest | InvalidRequest:
     if not isinstance(event, dict):
         return InvalidRequest(f"the event must be a JSON object, got {_json_type(event)}")
     try:
-        return PromotionRequest(
+        request = PromotionRequest(
             model_name=_model_name(event.get("model_name")),
             new_version=_new_version(event.get("new_version")),
             confidence=_confidence(event.get("confidence")),
-            dry_run=_dry_run(event.get("dry_run")),
+            dry_run=_flag(event.get("dry_run"), "dry_run"),
             execution_id=_execution_id(event.get("execution_id")),
+            rollback=_flag(event.get("rollback"), "rollback"),
+            approved_by=_approved_by(event.get("approved_by")),
         )
     except _FieldError as problem:
         return InvalidRequest(str(problem))
+    if request.rollback and request.new_version is not None:
+        return InvalidRequest("rollback and new_version exclude each other: a rollback chooses the version itself")
+    return request
 
 
 class _FieldError(ValueError):
@@ -101,11 +109,11 @@ def _confidence(value: Any) -> float:
     return float(value)
 
 
-def _dry_run(value: Any) -> bool:
+def _flag(value: Any, field: str) -> bool:
     if value is None:
         return False
     if not isinstance(value, bool):
-        raise _FieldError(f"dry_run must be true or false, got {_json_type(value)}")
+        raise _FieldError(f"{field} must be true or false, got {_json_type(value)}")
     return value
 
 
@@ -117,6 +125,16 @@ def _execution_id(value: Any) -> str | None:
     if len(value) > MAX_EXECUTION_ID_LENGTH or not value.isprintable():
         raise _FieldError(f"execution_id must be at most {MAX_EXECUTION_ID_LENGTH} printable characters")
     return value.strip()
+
+
+def _approved_by(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_APPROVER_LENGTH or not value.isprintable():
+        raise _FieldError(
+            f"approved_by must be a non-empty string of at most {MAX_APPROVER_LENGTH} printable characters"
+        )
+    return value
 
 
 def _json_type(value: Any) -> str:

@@ -16,6 +16,8 @@ class ReasonCode(StrEnum):
     VERSION_NOT_FOUND = "VERSION_NOT_FOUND"
     VERSION_NOT_READY = "VERSION_NOT_READY"
     SUPERSEDED = "SUPERSEDED"
+    NO_ROLLBACK_TARGET = "NO_ROLLBACK_TARGET"
+    NO_CHALLENGER_VERSION = "NO_CHALLENGER_VERSION"  # alias mode, no version given, no challenger
 
 
 NO_STAGING_VERSION_REASON = "No Staging version found"
@@ -34,12 +36,15 @@ class Promoted:
     alias: str | None = None  # the alias that now points at new_version
     audit_tags_written: bool = False
     event_sent: bool = False
+    rolled_back_from: str | None = None  # a rollback: the champion it replaced
+    new_stage: str = ModelStage.PRODUCTION.value  # alias mode: "alias:<name>"
 
     @property
     def outcome(self) -> str:
         return "already_promoted" if self.already_promoted else "promoted"
 
     def to_dict(self) -> dict[str, Any]:
+        rollback = {"rollback": True, "rolled_back_from": self.rolled_back_from} if self.rolled_back_from else {}
         return {
             "promoted": True,
             **_champion_fields(self),
@@ -47,6 +52,7 @@ class Promoted:
             "alias": self.alias,
             "audit_tags_written": self.audit_tags_written,
             "event_sent": self.event_sent,
+            **rollback,
         }
 
 
@@ -61,6 +67,7 @@ class DryRun:
     already_promoted: bool
     alias: str | None
     event_sent: bool = False  # a dry run sends nothing
+    new_stage: str = ModelStage.PRODUCTION.value
 
     outcome = "dry_run"
 
@@ -111,7 +118,7 @@ def _champion_fields(result: Promoted | DryRun) -> dict[str, Any]:
     """The spec's keys of a (would-be) champion, shared by promotions and dry runs."""
     return {
         "new_version": result.new_version,
-        "new_stage": ModelStage.PRODUCTION.value,
+        "new_stage": result.new_stage,
         "archived_version": result.archived_version,
         "already_promoted": result.already_promoted,
         "model_name": result.model_name,

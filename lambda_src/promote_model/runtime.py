@@ -50,6 +50,7 @@ class Runtime:
                 challenger_alias=settings.challenger_alias,
                 audit_tags=settings.audit_tags,
                 subject_prefix=settings.subject_prefix,
+                mode=settings.promotion_mode,
             ),
             together=self._together,
         )

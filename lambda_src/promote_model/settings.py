@@ -63,6 +63,7 @@ class ModelManagementSettings:
     audit_tags: bool = True
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
     event_bus_name: str | None = DEFAULT_EVENT_BUS  # None: no EventBridge event
+    promotion_mode: str = "stage"  # "alias": registries without stages (the champion alias is the fact)
 
     @property
     def alerts_active(self) -> bool:
@@ -105,9 +106,12 @@ class ModelManagementSettings:
             audit_tags=_flag(environ, "AUDIT_TAGS_ENABLED", default=True),
             subject_prefix=_subject_prefix(environ.get("NOTIFICATION_SUBJECT_PREFIX")),
             event_bus_name=_event_bus(environ.get("EVENT_BUS_NAME")),
+            promotion_mode=_promotion_mode(environ.get("PROMOTION_MODE")),
         )
         settings._refuse_plain_http_credentials()
         settings._refuse_credentials_beside_iam()
+        if settings.promotion_mode == "alias" and settings.promotion_alias is None:
+            raise ConfigurationError("PROMOTION_MODE=alias needs PROMOTION_ALIAS: the alias is what a promotion moves")
         if settings.ca_bundle is not None and settings.insecure_tls:
             raise ConfigurationError(
                 "MLFLOW_TRACKING_SERVER_CERT_PATH and MLFLOW_TRACKING_INSECURE_TLS=true contradict each other: set one"
@@ -171,6 +175,13 @@ def _tracking_uri(value: str | None, variable: str = "MLFLOW_TRACKING_URI") -> s
             "or MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD"
         )
     return value.rstrip("/")
+
+
+def _promotion_mode(raw: str | None) -> str:
+    value = (raw or "").strip().lower() or "stage"
+    if value not in ("stage", "alias"):
+        raise ConfigurationError(f"PROMOTION_MODE must be 'stage' or 'alias', got {value[:20]!r}")
+    return value
 
 
 def _event_bus(raw: str | None) -> str | None:

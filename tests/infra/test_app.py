@@ -62,4 +62,4 @@ def test_python_app_py_names_the_known_environments_when_none_is_given(tmp_path)
     )
 
     assert app.returncode == 1
-    assert "pass -c environment=<name>, one of: dev, prod, staging" in app.stderr
+    assert "pass -c environment=<name>, one of: dev, local, prod, staging" in app.stderr

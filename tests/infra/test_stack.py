@@ -8,7 +8,7 @@ import pytest
 from aws_cdk.assertions import Match
 
 from infra.app_factory import build_app
-from infra.config import ConfigError
+from infra.config import ConfigError, load_environment
 from tests.infra.conftest import cdk_context, synthesize
 from tests.infra.templates import DEFAULT_EVENT_BUS_ARN
 
@@ -241,14 +241,14 @@ def test_a_vpc_places_the_function_in_the_given_subnets(tmp_path):
 
 
 def test_unknown_environment_fails_synthesis_naming_the_known_ones():
-    with pytest.raises(ConfigError, match="unknown environment 'qa': known environments are dev, prod, staging"):
+    with pytest.raises(ConfigError, match="unknown environment 'qa': known environments are dev, local, prod, staging"):
         build_app(cdk_context("dev") | {"environment": "qa"})
 
 
 def test_missing_environment_fails_synthesis_naming_the_known_ones():
     context = cdk_context("dev")
     del context["environment"]
-    with pytest.raises(ConfigError, match="pass -c environment=<name>, one of: dev, prod, staging"):
+    with pytest.raises(ConfigError, match="pass -c environment=<name>, one of: dev, local, prod, staging"):
         build_app(context)
 
 
@@ -312,3 +312,12 @@ def test_cdk_json_event_bus_names_the_bus_or_turns_events_off(tmp_path):
 
     assert _promote_function(on_bus)[1]["Environment"]["Variables"]["EVENT_BUS_NAME"] == "ml-events"
     assert _promote_function(off)[1]["Environment"]["Variables"]["EVENT_BUS_NAME"] == ""
+
+
+def test_a_deploy_time_tracking_uri_overrides_the_environments():
+    context = cdk_context("local") | {"mlflow_tracking_uri": "http://127.0.0.1:5999"}
+
+    config = load_environment(context, "local")
+
+    assert config.mlflow_tracking_uri == "http://127.0.0.1:5999"
+    assert load_environment(cdk_context("local"), "local").mlflow_tracking_uri == "http://127.0.0.1:5000"
