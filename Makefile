@@ -8,7 +8,7 @@ ENV ?= dev
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test lint typecheck format synth deploy deploy-local bench lock clean reliability-report mlflow-servers
+.PHONY: demo test lint typecheck format synth deploy deploy-local bench lock dist clean reliability-report mlflow-servers
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -43,6 +43,10 @@ lint: $(BIN)/.installed node_modules/.installed
 
 typecheck: $(BIN)/.installed
 	$(BIN)/mypy
+	@# the example is a separate app with its own `infra` package: checked on its own, against the library
+	cd examples/retraining_app && MYPYPATH=$(CURDIR)/src $(CURDIR)/$(BIN)/mypy --config-file= --python-version 3.11 \
+	  --explicit-package-bases --check-untyped-defs --ignore-missing-imports --warn-unused-ignores \
+	  --cache-dir $(CURDIR)/.mypy_cache/example app.py infra
 
 format: $(BIN)/.installed
 	$(BIN)/ruff check --fix .
@@ -67,8 +71,13 @@ lock: $(BIN)/.installed
 	(echo "# Every Python package of the development environment, pinned. Regenerate with: make lock"; \
 	 $(BIN)/pip freeze --exclude-editable | grep -v '^promote-model' | sort -f) > constraints.txt
 
+## dist: build the library's wheel into dist/ (what `pip install <checkout>` builds and installs)
+dist: $(BIN)/.installed
+	rm -rf dist build
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist .
+
 clean:
-	rm -rf $(VENV) node_modules .cache cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis .cache build dist src/*.egg-info
 
 ## deploy-local: cdk bootstrap, deploy, verify, run and destroy the local environment's stack on moto (about 2 min)
 deploy-local: $(BIN)/.installed node_modules/.installed

@@ -1,1 +1,2 @@
-"""The promote-model CDK app: the stack, its constructs and the per-environment configuration."""
+"""This repository's CDK app: the per-environment configuration, the stack and the standalone state
+machine, built on the public API of the ``promote_model_cdk`` library (``src/``)."""

@@ -1,7 +1,9 @@
-"""Builds the CDK app for one environment; ``app.py`` and the tests both use it."""
+"""Builds the CDK app for one environment; ``app.py``, the tests and the tools all use it."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from aws_cdk import App
@@ -10,11 +12,26 @@ from infra.config import load_environment
 from infra.nag import add_nag_checks
 from infra.stack import PromoteModelStack
 
+CDK_JSON = Path(__file__).resolve().parent.parent / "cdk.json"
+
+# What the CDK CLI adds to the context of every synthesis (its defaults), so that `python app.py`
+# alone writes the template `cdk synth` writes.
+_CLI_DEFAULT_CONTEXT = {
+    "aws:cdk:enable-path-metadata": True,
+    "aws:cdk:enable-asset-metadata": True,
+    "aws:cdk:version-reporting": True,
+}
+
 
 def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = None) -> tuple[App, PromoteModelStack]:
-    app = App(context=context, outdir=outdir) if context is not None else App(outdir=outdir)
-    context = {key: app.node.try_get_context(key) for key in ("environments", "mlflow_tracking_uri")}
-    config = load_environment(context, app.node.try_get_context("environment"))
+    """``context=None`` is how ``app.py`` runs: cdk.json's context and the CLI's defaults, under
+    whatever the CLI or ``CDK_CONTEXT_JSON`` passes (which wins, as in ``cdk synth``)."""
+    if context is None:
+        context = {**_CLI_DEFAULT_CONTEXT, **json.loads(CDK_JSON.read_text())["context"]}
+    app = App(context=context, outdir=outdir)
+    # `-c mlflow_tracking_uri=...` overrides the environment's at deploy time (make deploy-local)
+    settings = {key: app.node.try_get_context(key) for key in ("environments", "mlflow_tracking_uri")}
+    config = load_environment(settings, app.node.try_get_context("environment"))
     stack = PromoteModelStack(app, config=config)
     add_nag_checks(app)
     return app, stack

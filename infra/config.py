@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from aws_cdk import aws_logs as logs
 
+STACK_NAME_PREFIX = "PromoteModel"
+
 _KNOWN_KEYS = {
-    "account", "region", "mlflow_tracking_uri", "credentials_secret_arn", "alert_emails",
+    "account", "region", "mlflow_tracking_uri", "auth", "alert_emails",
     "log_retention_days", "alarm", "reserved_concurrency", "vpc", "registry_name", "alerts_enabled",
-    "allow_insecure_http", "detailed_tracing",
+    "allow_insecure_http", "detailed_tracing", "promotion_alias", "challenger_alias", "audit_tags",
+    "subject_prefix", "event_bus",
 }  # fmt: skip
+_AUTH_KINDS = ("basic", "token", "sagemaker", "none")
 
 
 class ConfigError(ValueError):
@@ -26,6 +31,15 @@ class AlarmConfig:
 
 
 @dataclass(frozen=True)
+class AuthConfig:
+    """``auth`` of an environment: ``{"kind": "basic"|"token"|"sagemaker"|"none", ...}``."""
+
+    kind: str = "basic"
+    secret_arn: str | None = None  # basic: import this secret instead of creating one; token: required
+    tracking_server_arn: str | None = None  # sagemaker: required
+
+
+@dataclass(frozen=True)
 class VpcConfig:
     vpc_id: str
     availability_zones: tuple[str, ...]
@@ -36,10 +50,10 @@ class VpcConfig:
 @dataclass(frozen=True)
 class EnvironmentConfig:
     name: str
-    mlflow_tracking_uri: str
+    mlflow_tracking_uri: str | None  # None only with SageMaker auth, whose ARN is the tracking URI
     account: str | None = None
     region: str | None = None
-    credentials_secret_arn: str | None = None  # None: the stack creates the secret
+    auth: AuthConfig = field(default_factory=AuthConfig)
     alert_emails: tuple[str, ...] = ()
     log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH
     alarm: AlarmConfig = field(default_factory=AlarmConfig)
@@ -49,11 +63,14 @@ class EnvironmentConfig:
     alerts_enabled: bool = True
     allow_insecure_http: bool = False
     detailed_tracing: bool = False
+    promotion_alias: str | None = "champion"  # None (cdk.json: ""): no alias is kept
+    challenger_alias: str | None = None  # None (cdk.json: absent or ""): none
+    audit_tags: bool = True
+    subject_prefix: str = "[TradAI]"
+    event_bus: str | None = "default"  # a bus name or ARN; None (cdk.json: ""): no events
 
     @property
     def stack_name(self) -> str:
-        from infra.constants import STACK_NAME_PREFIX
-
         return f"{STACK_NAME_PREFIX}-{self.name}"
 
 
@@ -74,12 +91,17 @@ def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentCo
     unknown = set(raw) - _KNOWN_KEYS
     if unknown:
         raise ConfigError(f"environment {name!r} has unknown keys: {', '.join(sorted(unknown))}")
+    auth = _auth(name, raw.get("auth", {"kind": "basic"}))
     return EnvironmentConfig(
         name=name,
-        mlflow_tracking_uri=_tracking_uri(name, context.get("mlflow_tracking_uri") or raw.get("mlflow_tracking_uri")),
+        mlflow_tracking_uri=_tracking_uri(
+            name,
+            context.get("mlflow_tracking_uri") or raw.get("mlflow_tracking_uri"),
+            optional=auth.kind == "sagemaker",
+        ),
         account=_optional_str(name, raw, "account"),
         region=_optional_str(name, raw, "region"),
-        credentials_secret_arn=_secret_arn(name, raw.get("credentials_secret_arn")),
+        auth=auth,
         alert_emails=tuple(_emails(name, raw.get("alert_emails", []))),
         log_retention=_retention(name, raw.get("log_retention_days", 30)),
         alarm=_alarm(name, raw.get("alarm", {})),
@@ -89,12 +111,74 @@ def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentCo
         alerts_enabled=_bool(name, raw, "alerts_enabled", default=True),
         allow_insecure_http=_bool(name, raw, "allow_insecure_http", default=False),
         detailed_tracing=_bool(name, raw, "detailed_tracing", default=False),
+        promotion_alias=_alias(name, raw, "promotion_alias", default="champion"),
+        challenger_alias=_alias(name, raw, "challenger_alias", default=None),
+        audit_tags=_bool(name, raw, "audit_tags", default=True),
+        subject_prefix=_subject_prefix(name, raw.get("subject_prefix", "[TradAI]")),
+        event_bus=_event_bus(name, raw.get("event_bus", "default")),
     )
 
 
-def _tracking_uri(env: str, value: Any) -> str:
+def _tracking_uri(env: str, value: Any, *, optional: bool) -> str | None:
+    if value is None and optional:
+        return None
     if not isinstance(value, str) or not value.startswith(("https://", "http://")):
         raise ConfigError(f"environment {env!r}: mlflow_tracking_uri must be an http(s) URL")
+    return value
+
+
+def _auth(env: str, value: Any) -> AuthConfig:
+    if not isinstance(value, dict) or value.get("kind") not in _AUTH_KINDS:
+        raise ConfigError(f"environment {env!r}: auth must be an object with kind one of {', '.join(_AUTH_KINDS)}")
+    kind = value["kind"]
+    allowed = {"basic": {"secret_arn"}, "token": {"secret_arn"}, "sagemaker": {"tracking_server_arn"}, "none": set()}
+    unknown = set(value) - {"kind"} - allowed[kind]
+    if unknown:
+        raise ConfigError(f"environment {env!r}: auth of kind {kind!r} takes no {', '.join(sorted(unknown))}")
+    if kind == "token" and "secret_arn" not in value:
+        raise ConfigError(
+            f"environment {env!r}: auth of kind 'token' needs secret_arn (a secret holding {{\"token\": ...}})"
+        )
+    if kind == "sagemaker" and "tracking_server_arn" not in value:
+        raise ConfigError(f"environment {env!r}: auth of kind 'sagemaker' needs tracking_server_arn")
+    tracking_server_arn = value.get("tracking_server_arn")
+    if tracking_server_arn is not None and (
+        not isinstance(tracking_server_arn, str) or ":mlflow-tracking-server/" not in tracking_server_arn
+    ):
+        raise ConfigError(
+            f"environment {env!r}: auth.tracking_server_arn must be a SageMaker MLflow tracking server ARN"
+        )
+    return AuthConfig(
+        kind=kind, secret_arn=_secret_arn(env, value.get("secret_arn")), tracking_server_arn=tracking_server_arn
+    )
+
+
+def _alias(env: str, raw: dict[str, Any], key: str, *, default: str | None) -> str | None:
+    value = raw.get(key, default)
+    if value is None or value == "":
+        return None
+    if (
+        not isinstance(value, str)
+        or not re.fullmatch(r"[A-Za-z0-9_-]{1,255}", value)
+        or re.fullmatch(r"latest|v\d+", value, re.I)
+    ):
+        raise ConfigError(
+            f"environment {env!r}: {key} must be an MLflow alias (letters, digits, '_', '-'), or  for none"
+        )
+    return value
+
+
+def _event_bus(env: str, value: Any) -> str | None:
+    if value == "":
+        return None
+    if not isinstance(value, str) or not re.fullmatch(r"[A-Za-z0-9._\-/:]{1,1600}", value):
+        raise ConfigError(f'environment {env!r}: event_bus must be an EventBridge bus name or ARN, or "" for none')
+    return value
+
+
+def _subject_prefix(env: str, value: Any) -> str:
+    if not isinstance(value, str) or len(value) > 40 or not value.isprintable():
+        raise ConfigError(f"environment {env!r}: subject_prefix must be printable text of at most 40 characters")
     return value
 
 
@@ -111,7 +195,7 @@ def _secret_arn(env: str, value: Any) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str) or not value.startswith("arn:aws") or ":secretsmanager:" not in value:
-        raise ConfigError(f"environment {env!r}: credentials_secret_arn must be a Secrets Manager secret ARN")
+        raise ConfigError(f"environment {env!r}: auth.secret_arn must be a Secrets Manager secret ARN")
     return value
 
 
@@ -157,10 +241,11 @@ def _alarm(env: str, value: Any) -> AlarmConfig:
 
 
 def _reserved_concurrency(env: str, value: Any) -> int | None:
-    if value is None:
+    # `false`, not null: the CDK drops null values inside the context before the app sees them.
+    if value is None or value is False:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ConfigError(f"environment {env!r}: reserved_concurrency must be a positive integer or null")
+        raise ConfigError(f"environment {env!r}: reserved_concurrency must be a positive integer or false")
     return value
 
 

@@ -1,17 +1,12 @@
-"""cdk-nag (AwsSolutions) for the app, and the stack-wide acknowledgments with their reasons.
-
-Acknowledgments that belong to one resource sit next to that resource in its construct.
-"""
+"""cdk-nag (AwsSolutions) for the app. Acknowledgments sit next to the resource they concern, each
+with its reason, in the constructs (``Validations.of(...).acknowledge``, core CDK: the library needs
+no cdk-nag)."""
 
 from __future__ import annotations
 
-from aws_cdk import App, Stack, Validations
+from aws_cdk import App, Validations
 from cdk_nag import AwsSolutionsChecks
 
 
 def add_nag_checks(app: App) -> None:
     Validations.of(app).add_plugins(AwsSolutionsChecks(app))
-
-
-def acknowledge_stack_findings(stack: Stack) -> None:
-    del stack

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.infra.checkov import checkov_executable, scan, unexplained
 from tests.infra.conftest import ROOT, synthesize
 
 
@@ -67,3 +68,22 @@ def test_cfn_lint_finds_nothing(synthesized, tmp_path, vpc):
     )
 
     assert lint.returncode == 0, lint.stdout + lint.stderr
+
+
+@pytest.fixture(scope="session")
+def checkov() -> Path:
+    return checkov_executable()
+
+
+def test_checkov_finds_nothing_unexplained_in_any_environment(checkov, tmp_path):
+    templates = []
+    for environment in ("dev", "staging", "prod"):
+        templates.append(tmp_path / f"{environment}.template.json")
+        templates[-1].write_text(json.dumps(synthesize(tmp_path / environment, environment).template_dict))
+
+    results = scan(checkov, templates)
+
+    assert len(results) == 1 or len(results) == len(templates)
+    assert unexplained(results) == []
+    skipped = sorted({c["check_id"] for r in results for c in r["skipped_checks"]})
+    assert skipped == ["CKV_AWS_116", "CKV_AWS_117"]  # no DLQ for a synchronous task; no VPC unless configured

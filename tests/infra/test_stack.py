@@ -10,6 +10,7 @@ from aws_cdk.assertions import Match
 from infra.app_factory import build_app
 from infra.config import ConfigError, load_environment
 from tests.infra.conftest import cdk_context, synthesize
+from tests.infra.templates import DEFAULT_EVENT_BUS_ARN
 
 EXPECTED_RETENTION = {"dev": 14, "staging": 30, "prod": 90}
 EXPECTED_EMAILS = {"dev": 0, "staging": 1, "prod": 2}
@@ -48,6 +49,7 @@ def test_function_has_the_specified_runtime_size_and_settings(synthesized):
     assert function["LoggingConfig"]["LogFormat"] == "JSON"
     assert function["ReservedConcurrentExecutions"] == 1
     assert len(function["Layers"]) == 1
+    assert function["KmsKeyArn"] == {"Fn::GetAtt": [_ref_id(synthesized, "AWS::KMS::Key"), "Arn"]}
     assert function["Environment"]["Variables"] == {
         "MLFLOW_TRACKING_URI": cdk_context(synthesized.environment)["environments"][synthesized.environment][
             "mlflow_tracking_uri"
@@ -58,6 +60,10 @@ def test_function_has_the_specified_runtime_size_and_settings(synthesized):
         "ENVIRONMENT": synthesized.environment,
         "ALERT_TOPIC_ARN": {"Ref": topic},
         "ALERTS_ENABLED": "true",
+        "EVENT_BUS_NAME": "default",
+        "PROMOTION_ALIAS": "champion",
+        "AUDIT_TAGS_ENABLED": "true",
+        "NOTIFICATION_SUBJECT_PREFIX": "[TradAI]",
         "POWERTOOLS_SERVICE_NAME": "promote-model",
         "POWERTOOLS_METRICS_NAMESPACE": "PromoteModel",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -68,10 +74,9 @@ def test_function_logs_to_its_own_group_with_the_environments_retention(synthesi
     _, function = _promote_function(synthesized)
     log_group = function["LoggingConfig"]["LogGroup"]["Ref"]
 
-    assert (
-        synthesized.template_dict["Resources"][log_group]["Properties"]["RetentionInDays"]
-        == (EXPECTED_RETENTION[synthesized.environment])
-    )
+    properties = synthesized.template_dict["Resources"][log_group]["Properties"]
+    assert properties["RetentionInDays"] == EXPECTED_RETENTION[synthesized.environment]
+    assert properties["KmsKeyId"] == {"Fn::GetAtt": [_ref_id(synthesized, "AWS::KMS::Key"), "Arn"]}
 
 
 def _statements(synthesized, role_ref):
@@ -104,6 +109,7 @@ def test_function_role_holds_exactly_the_grants_it_needs(synthesized):
             (["sns:Publish"], json.dumps({"Ref": topic})),
             (["kms:Decrypt", "kms:GenerateDataKey*"], json.dumps({"Fn::GetAtt": [key, "Arn"]})),
             (["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"], json.dumps({"Ref": secret})),
+            (["events:PutEvents"], json.dumps(DEFAULT_EVENT_BUS_ARN)),
         ]
     )
     assert synthesized.template_dict["Resources"][role]["Properties"].get("ManagedPolicyArns") is None
@@ -142,6 +148,27 @@ def test_key_rotates_and_lets_cloudwatch_alarms_publish(synthesized):
     [alarms] = [s for s in statements if s.get("Sid") == "AllowCloudWatchAlarmsToPublish"]
     assert alarms["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert sorted(alarms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_key_lets_cloudwatch_logs_encrypt_only_this_accounts_log_groups(synthesized):
+    _, key = _one(synthesized, "AWS::KMS::Key")
+
+    [logs] = [
+        s for s in key["Properties"]["KeyPolicy"]["Statement"] if s.get("Sid") == "AllowCloudWatchLogsOfThisAccount"
+    ]
+    assert logs["Principal"] == {"Service": {"Fn::Join": ["", ["logs.", {"Ref": "AWS::Region"}, ".amazonaws.com"]]}}
+    assert list(logs["Condition"]["ArnLike"]) == ["kms:EncryptionContext:aws:logs:arn"]
+
+
+def test_every_log_group_and_the_secret_are_encrypted_with_the_environments_key(synthesized):
+    key = {"Fn::GetAtt": [_ref_id(synthesized, "AWS::KMS::Key"), "Arn"]}
+
+    log_groups = synthesized.resources("AWS::Logs::LogGroup").values()
+    [secret] = synthesized.resources("AWS::SecretsManager::Secret").values()
+
+    assert len(log_groups) == 2  # the function's and the state machine's
+    assert all(group["Properties"]["KmsKeyId"] == key for group in log_groups)
+    assert secret["Properties"]["KmsKeyId"] == key
 
 
 def test_email_subscriptions_come_from_the_environment(synthesized):
@@ -186,7 +213,7 @@ def test_standalone_state_machine_logs_and_traces(synthesized):
 def test_an_existing_secret_is_imported_not_created(tmp_path):
     arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:mlflow/promoter-AbCdEf"
 
-    synthesized = synthesize(tmp_path, "prod", credentials_secret_arn=arn)
+    synthesized = synthesize(tmp_path, "prod", auth={"kind": "basic", "secret_arn": arn})
 
     assert synthesized.resources("AWS::SecretsManager::Secret") == {}
     _, function = _promote_function(synthesized)
@@ -230,6 +257,61 @@ def test_detailed_tracing_turns_the_powertools_tracer_on(tmp_path):
 
     _, function = _promote_function(synthesized)
     assert function["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == "false"
+
+
+def test_cdk_json_sets_the_aliases_audit_tags_and_subject_prefix(tmp_path):
+    synthesized = synthesize(
+        tmp_path,
+        "staging",
+        promotion_alias="",
+        challenger_alias="challenger",
+        audit_tags=False,
+        subject_prefix="[Acme ML]",
+    )
+
+    _, function = _promote_function(synthesized)
+    variables = function["Environment"]["Variables"]
+    assert variables["PROMOTION_ALIAS"] == ""  # no alias is kept
+    assert variables["CHALLENGER_ALIAS"] == "challenger"
+    assert variables["AUDIT_TAGS_ENABLED"] == "false"
+    assert variables["NOTIFICATION_SUBJECT_PREFIX"] == "[Acme ML]"
+    assert "[Acme ML] Model promotion failed" in json.dumps(synthesized.resources("AWS::StepFunctions::StateMachine"))
+
+
+def test_sagemaker_auth_in_cdk_json_signs_with_the_role_and_creates_no_secret(tmp_path):
+    arn = "arn:aws:sagemaker:eu-west-1:123456789012:mlflow-tracking-server/models"
+
+    synthesized = synthesize(
+        tmp_path, "prod", mlflow_tracking_uri=None, auth={"kind": "sagemaker", "tracking_server_arn": arn}
+    )
+
+    assert synthesized.resources("AWS::SecretsManager::Secret") == {}
+    _, function = _promote_function(synthesized)
+    assert function["Environment"]["Variables"]["MLFLOW_TRACKING_URI"] == arn
+    assert "MLFLOW_CREDENTIALS_SECRET_ARN" not in function["Environment"]["Variables"]
+    role = function["Role"]["Fn::GetAtt"][0]
+    [sagemaker] = [s for s in _statements(synthesized, role) if str(s["Action"]).startswith("['sagemaker-mlflow:")]
+    assert sagemaker["Resource"] == arn
+
+
+def test_token_auth_in_cdk_json_needs_a_secret(tmp_path):
+    with pytest.raises(ConfigError, match="auth of kind 'token' needs secret_arn"):
+        build_app(cdk_context("dev", auth={"kind": "token"}))
+
+
+def test_reserved_concurrency_false_removes_the_reservation(tmp_path):
+    synthesized = synthesize(tmp_path, "dev", reserved_concurrency=False)
+
+    _, function = _promote_function(synthesized)
+    assert "ReservedConcurrentExecutions" not in function
+
+
+def test_cdk_json_event_bus_names_the_bus_or_turns_events_off(tmp_path):
+    on_bus = synthesize(tmp_path / "bus", "dev", event_bus="ml-events")
+    off = synthesize(tmp_path / "off", "dev", event_bus="")
+
+    assert _promote_function(on_bus)[1]["Environment"]["Variables"]["EVENT_BUS_NAME"] == "ml-events"
+    assert _promote_function(off)[1]["Environment"]["Variables"]["EVENT_BUS_NAME"] == ""
 
 
 def test_a_deploy_time_tracking_uri_overrides_the_environments():

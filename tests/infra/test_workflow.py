@@ -2,30 +2,11 @@
 
 from __future__ import annotations
 
-import json
+from tests.infra.templates import state_machine_states
 
 
 def _fragment_states(synthesized):
-    """The deployed definition's states, with each CloudFormation reference in it as {"ref": ...}."""
-    [machine] = synthesized.resources("AWS::StepFunctions::StateMachine").values()
-    definition = machine["Properties"]["DefinitionString"]
-    if isinstance(definition, dict):  # Fn::Join of text and references
-        _, parts = definition["Fn::Join"]
-        definition = "".join(
-            part if isinstance(part, str) else json.dumps(json.dumps({"ref": part}))[1:-1] for part in parts
-        )
-    states = json.loads(definition)["States"]
-    return {name: _unwrap_refs(state) for name, state in states.items()}
-
-
-def _unwrap_refs(value):
-    if isinstance(value, dict):
-        return {k: _unwrap_refs(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap_refs(v) for v in value]
-    if isinstance(value, str) and value.startswith('{"ref"'):
-        return json.loads(value)["ref"]
-    return value
+    return state_machine_states(synthesized.template_dict)
 
 
 def test_promote_model_task_maps_the_workflow_state_as_the_spec_shows(synthesized):
