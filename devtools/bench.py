@@ -323,7 +323,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     with mlflow_server(WORK / "mlflow") as server:
         registry = Registry(server.url)
         log("MLflow requests and round trips per promotion, counted by a proxy")
-        rounds = promotion_rounds(children, registry, server.url, (ours, ours_defaults, baseline))
+        counted = promotion_rounds(children, registry, server.url, (ours, ours_defaults, baseline))
         log(f"cold invocations: {plan.cold} per handler, {plan.cold_traced} with detailed tracing, interleaved")
         cold = cold_timings(children, registry, server.url, plan, (ours, baseline), (ours_traced, baseline_traced))
         log(f"warm invocations: {plan.warm} per handler, interleaved")
@@ -347,7 +347,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         init=init,
         cold=cold,
         warm=warm,
-        rounds=rounds,
+        rounds=counted.rounds,
+        timelines=counted.timelines,
         growth=growth,
         writes=writes,
         ours_size=ours_size,

@@ -9,6 +9,8 @@ timed run goes through the proxy.
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from devtools.bench_children import Children, Variant, check_promoted
@@ -22,15 +24,46 @@ Route = tuple[str, str]  # (method, path)
 Rounds = list[list[Route]]  # one list of requests per sequential round trip, each sorted
 
 
-def promotion_rounds(
-    children: Children, registry: Registry, upstream: str, variants: tuple[Variant, ...]
-) -> dict[str, dict[str, Rounds]]:
+@dataclass(frozen=True)
+class Timeline:
+    """One counted promotion as the proxy saw it (with its added latency): per round trip, the time
+    since the previous one answered (the function's own work; before the first: since the invocation
+    began) and its span at the proxy (first request in to last answer out); then the time after the
+    last answer until the handler returned."""
+
+    rounds: list[tuple[float, float]]  # (gap before, span), ms
+    after_ms: float
+    total_ms: float
+
+
+def _timeline(exchanges: list[tuple[float, float, str, str]], began: float, ended: float) -> Timeline:
+    spans: list[tuple[float, float]] = []  # (start, end) per round, grouped as FaultProxy.rounds() does
+    for start, end, _, _ in sorted(exchanges):
+        if spans and start < spans[-1][1]:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    rounds, previous = [], began
+    for start, end in spans:
+        rounds.append(((start - previous) * 1000, (end - start) * 1000))
+        previous = end
+    return Timeline(rounds, (ended - previous) * 1000, (ended - began) * 1000)
+
+
+@dataclass
+class Counted:
+    rounds: dict[str, dict[str, Rounds]] = field(default_factory=dict)  # variant -> kind -> round trips
+    timelines: dict[str, dict[str, Timeline]] = field(default_factory=dict)
+
+
+def promotion_rounds(children: Children, registry: Registry, upstream: str, variants: tuple[Variant, ...]) -> Counted:
     """Per variant and promotion kind, its round trips, after one uncounted warm-up promotion."""
-    counted: dict[str, dict[str, Rounds]] = {}
+    counted = Counted()
     with fault_proxy(upstream, latency=WIRE_LATENCY_SECONDS) as proxy:
         for variant in variants:
             prefix = f"counts-{variant.name}"
             per_kind: dict[str, Rounds] = {}
+            timelines: dict[str, Timeline] = {}
             with children.serving(variant, proxy.url) as server:
                 server.invoke(registry.promotions(f"{prefix}-warmup", 1)[0])
                 explicit_model, fallback_model = registry.model(prefix, 1), registry.model(prefix, 1)
@@ -42,12 +75,16 @@ def promotion_rounds(
                 for kind in SCENARIOS:
                     proxy.rounds()
                     proxy.take()
+                    began = time.monotonic()  # the proxy's clock
                     _, result = server.invoke(events[kind])
+                    ended = time.monotonic()
+                    timelines[kind] = _timeline(list(proxy.exchanges), began, ended)
                     per_kind[kind] = [sorted(round_trip) for round_trip in proxy.rounds()]
                     check_promoted(variant, result, events[kind])
                     if (kind == "idempotent") != bool(result.get("already_promoted")):
                         raise SystemExit(f"{variant.name}: unexpected answer to the {kind} promotion: {result}")
-            counted[variant.name] = per_kind
+            counted.rounds[variant.name] = per_kind
+            counted.timelines[variant.name] = timelines
     return counted
 
 
