@@ -27,7 +27,7 @@ Rounds = list[list[Route]]  # one list of requests per sequential round trip, ea
 @dataclass(frozen=True)
 class Timeline:
     """One counted promotion as the proxy saw it (with its added latency): per round trip, the time
-    since the previous one answered (the function's own work; before the first: since the invocation
+    since the previous one's last answer left the proxy (before the first: since the invocation
     began) and its span at the proxy (first request in to last answer out); then the time after the
     last answer until the handler returned."""
 
