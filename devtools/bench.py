@@ -90,9 +90,9 @@ BENCH_REQUIREMENTS = [
 
 
 QUICK = Plan(init=3, cold=3, cold_traced=3, warm=5, writes=3, growth=GrowthPlan(warm=3, cold=1))  # --quick: no document
-# Detailed tracing on, as the stack's detailed_tracing gives the function and the Lambda runtime then sets
-# for a sampled request; no X-Ray daemon listens (UDP datagrams: the SDK never waits for one).
-TRACED = {"POWERTOOLS_TRACE_DISABLED": None, "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
+# Detailed tracing on, as the stack's detailed_tracing gives the function (infra/constructs/function.py) and
+# the Lambda runtime then sets; no X-Ray daemon listens (UDP datagrams: the SDK never waits for one).
+TRACED = {"POWERTOOLS_TRACE_DISABLED": "false", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
           "AWS_XRAY_CONTEXT_MISSING": "IGNORE_ERROR"}  # fmt: skip
 SAMPLED_TRACE_ID = "Root=1-6745a1b2-0123456789abcdef01234567;Parent=0123456789abcdef;Sampled=1"
 

@@ -301,11 +301,11 @@ noisy, so compare the ratios, not the absolute numbers, and only within one run.
   handler, interleaved. **Peak RSS** is that process's high-water mark (`VmHWM` in /proc/self/status;
   `ru_maxrss` is not usable here: Linux carries it over from the parent across fork and exec).
 - **Cold invocation, detailed_tracing on**: the same, {plan.cold_traced} per handler, interleaved with the
-  others, with the variables the stack's `detailed_tracing: true` gives the function (Active tracing:
-  `POWERTOOLS_TRACE_DISABLED` unset, so Powertools' Tracer records) and those the Lambda runtime then
-  sets: `AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000` and a sampled `_X_AMZN_TRACE_ID`
-  (`Root=...;Parent=...;Sampled=1`), so every subsegment is recorded and sent, as for a sampled
-  request. No X-Ray daemon listens here: the SDK sends segments as UDP datagrams (`sendto` on an
+  others, with the variables the stack's `detailed_tracing: true` gives the function
+  (`POWERTOOLS_TRACE_DISABLED=false`, so Powertools' Tracer records; the function's X-Ray tracing is
+  Active either way) and those the Lambda runtime then sets: `AWS_XRAY_DAEMON_ADDRESS=127.0.0.1:2000`
+  and a sampled `_X_AMZN_TRACE_ID` (`Root=...;Parent=...;Sampled=1`), so every subsegment is recorded
+  and sent, as for a sampled request. No X-Ray daemon listens here: the SDK sends segments as UDP datagrams (`sendto` on an
   unconnected socket), which never block or fail without a receiver, so no run waits on it.
   `AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR` is set as well; in Lambda the SDK's context ignores it (a
   missing context is a no-op there), it only keeps a run outside Lambda from raising.
@@ -407,7 +407,8 @@ even when tracing is disabled; outside Lambda (no `LAMBDA_TASK_ROOT`) the SDK's 
 centralized sampling with a botocore session, which is most of its cost there. With tracing on it
 patches every library it supports that is importable (botocore among them). Our handler creates the
 Tracer only when tracing is enabled (promote_model.observability.traced); "tracing on" below is
-`AWS_XRAY_DAEMON_ADDRESS` set and `POWERTOOLS_TRACE_DISABLED` unset, as in the deployed function.
+`AWS_XRAY_DAEMON_ADDRESS` set and `POWERTOOLS_TRACE_DISABLED=false`, as the stack deploys the
+function with `detailed_tracing: true`.
 The cold invocation with tracing on is in the Results table.
 
 {markdown_table(["Import", "Median", "Delta"], self.tracer_rows())}
