@@ -61,7 +61,7 @@ deploy: $(BIN)/.installed node_modules/.installed
 	$(BIN)/python -m devtools.aws_preflight
 	AWS_EC2_METADATA_DISABLED=true PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk deploy -c environment=$(ENV) --require-approval broadening
 
-## bench: measure the bundled handler against an mlflow-skinny baseline (about 5 min); writes docs/performance.md
+## bench: measure the bundled handler against an mlflow-skinny baseline (about 5 min, under 10); writes docs/performance.md
 bench: $(BIN)/.installed
 	$(BIN)/python -m devtools.bench
 
