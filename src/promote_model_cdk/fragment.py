@@ -160,7 +160,7 @@ class PromoteModelFragment(sfn.StateMachineFragment):
                     "kind": "approval_request",
                     "model_name": event["model_name"],
                     "confidence": event["confidence"],
-                    "would_promote": sfn.JsonPath.object_at(preview_path),
+                    "dry_run": sfn.JsonPath.object_at(preview_path),
                     "current_champion": sfn.JsonPath.string_at(f"{preview_path}.archived_version"),
                     "task_token": sfn.JsonPath.task_token,
                     "approve": sfn.JsonPath.format("promote-model approve {}", sfn.JsonPath.task_token),

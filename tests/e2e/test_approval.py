@@ -6,18 +6,14 @@ task-token endpoint."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devtools.approver import Approver
 from devtools.local_task_tokens import TaskTokens, task_token_server
 from devtools.local_workflow import SynthesizedStack, run_definition
 from infra.app_factory import build_app
@@ -45,36 +41,6 @@ def tokens() -> Iterator[TaskTokens]:
         yield server
 
 
-@dataclass
-class Approver:
-    """Waits for the approval request on the subscriber queue, then runs the CLI with the decision."""
-
-    arguments: list[str]  # after the token, e.g. ["--reason", "..."]
-    verb: str
-    request: dict[str, Any] = field(default_factory=dict)
-    run: subprocess.CompletedProcess[str] | None = None
-
-    def start(self, sqs: Any, queue_url: str, tokens: TaskTokens) -> threading.Thread:
-        def act() -> None:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and not self.request:
-                answer = sqs.receive_message(
-                    QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, MessageAttributeNames=["All"]
-                )
-                for message in answer.get("Messages", []):
-                    body = json.loads(message["Body"])
-                    if body.get("MessageAttributes", {}).get("event", {}).get("Value") == "approval_requested":
-                        self.request = json.loads(body["Message"])
-            if self.request:
-                env = os.environ | {"AWS_ENDPOINT_URL_SFN": tokens.url}
-                command = [CLI, self.verb, self.request["task_token"], *self.arguments]
-                self.run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, check=False)
-
-        thread = threading.Thread(target=act, daemon=True)
-        thread.start()
-        return thread
-
-
 def _run(stack, definition, workflow_input, *, mlflow_url, alert_topic, tokens):
     references = stack.local_references(function_arn=FUNCTION_ARN, topic_arn=alert_topic.topic_arn, secret_arn="")
     environment = {
@@ -100,19 +66,19 @@ def test_an_approved_promotion_goes_on_and_records_the_approver(
     approval_stack, tokens, mlflow_url, mlflow_client, alert_topic, sqs
 ):
     name = register_model(mlflow_client, ["Production", "Staging"])
-    approver = Approver([], "approve")
-    thread = approver.start(sqs, alert_topic.queue_url, tokens)
+    approver = Approver("approve")
+    approver.start(sqs, alert_topic.queue_url, tokens)
 
     execution = _run(approval_stack, None, _input(name), mlflow_url=mlflow_url, alert_topic=alert_topic, tokens=tokens)
-    thread.join(timeout=70)
+    approver.join()
 
     assert execution.status == "SUCCEEDED", execution
     assert execution.states_entered()[:4] == ["PreviewPromotion", "WouldPromote", "RequestApproval", "PromoteModel"]
     assert (approver.request["model_name"], approver.request["current_champion"]) == (name, "1")
-    assert approver.request["would_promote"]["would_promote"] is True
+    assert approver.request["dry_run"]["would_promote"] is True
     assert approver.request["approve"].startswith("promote-model approve ")
-    assert approver.run is not None
-    assert approver.run.returncode == 0, approver.run.stderr
+    assert approver.decision is not None
+    assert approver.decision.returncode == 0, approver.decision.stderr
     assert execution.output["promotion"]["promoted"] is True
     assert stages(mlflow_client, name) == {"1": "Archived", "2": "Production"}
     assert mlflow_client.get_model_version(name, "2").tags["approved_by"].endswith("(promote-model CLI)")
@@ -122,11 +88,11 @@ def test_a_rejected_promotion_is_not_promoted_and_the_champion_stays(
     approval_stack, tokens, mlflow_url, mlflow_client, alert_topic, sqs
 ):
     name = register_model(mlflow_client, ["Production", "Staging"])
-    approver = Approver(["--reason", "offline metrics regressed"], "reject")
-    thread = approver.start(sqs, alert_topic.queue_url, tokens)
+    approver = Approver("reject", ["--reason", "offline metrics regressed"])
+    approver.start(sqs, alert_topic.queue_url, tokens)
 
     execution = _run(approval_stack, None, _input(name), mlflow_url=mlflow_url, alert_topic=alert_topic, tokens=tokens)
-    thread.join(timeout=70)
+    approver.join()
 
     assert execution.status == "SUCCEEDED", execution
     assert "ApprovalRejected" in execution.states_entered()
