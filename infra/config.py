@@ -14,7 +14,7 @@ _KNOWN_KEYS = {
     "account", "region", "mlflow_tracking_uri", "auth", "alert_emails",
     "log_retention_days", "alarm", "reserved_concurrency", "vpc", "registry_name", "alerts_enabled",
     "allow_insecure_http", "detailed_tracing", "promotion_alias", "challenger_alias", "audit_tags",
-    "subject_prefix", "event_bus",
+    "subject_prefix", "event_bus", "approval",
 }  # fmt: skip
 _AUTH_KINDS = ("basic", "token", "sagemaker", "none")
 
