@@ -23,7 +23,7 @@ node_modules/.installed: package.json package-lock.json
 
 ## demo: promote a model end to end on local servers (the project's main job)
 demo: $(BIN)/.installed node_modules/.installed
-	$(BIN)/python -m devtools.demo
+	$(BIN)/python -m devtools.demo $(DEMO_ARGS)
 
 ## test: lint, type-check and run the whole test suite (what CI runs)
 test: lint typecheck

@@ -1,13 +1,15 @@
 """`make demo`: the project's main job, end to end, on local servers.
 
-Synthesizes the dev stack with the CDK CLI, starts MLflow and moto, registers a champion and a
-challenger, and runs the synthesized state machine (from cdk.out) in a real ASL interpreter whose
-PromoteModel task is the bundled handler (from cdk.out). Everything it starts is stopped on exit,
-on failure and on Ctrl-C.
+Synthesizes the dev stack with the CDK CLI (with the approval gate on, as prod has it), starts MLflow
+and moto, registers a champion and a challenger, and runs the synthesized state machine (from cdk.out)
+in a real ASL interpreter whose PromoteModel task is the bundled handler (from cdk.out). The approval
+request is printed as a subscriber receives it, and approved with `promote-model approve TOKEN`
+(`--reject` rejects it instead). Everything it starts is stopped on exit, on failure and on Ctrl-C.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -19,6 +21,8 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
+from devtools.approver import Approver
+from devtools.local_task_tokens import task_token_server
 from devtools.local_workflow import ROOT, SynthesizedStack, run_execution
 from devtools.servers import mlflow_server, moto_server
 
@@ -26,6 +30,7 @@ MODEL = "PascalStrategy"
 STACK = "PromoteModel-dev"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:PromoteModel-dev-PromoteModelFunction"
 WORKFLOW_INPUT = {"model_name": MODEL, "challenger_version": "2", "comparison": {"confidence": 0.85}}
+APPROVAL_TIMEOUT_SECONDS = 600
 LOCAL_AWS = {
     "AWS_ACCESS_KEY_ID": "demo",
     "AWS_SECRET_ACCESS_KEY": "demo",
@@ -34,7 +39,10 @@ LOCAL_AWS = {
 }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--reject", action="store_true", help="reject the approval request instead of approving it")
+    reject = parser.parse_args(argv).reject
     try:
         with ExitStack() as cleanup:
             workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="promote-model-demo-")))
@@ -42,8 +50,12 @@ def main() -> int:
             _step(2, "Starting local servers")
             moto = cleanup.enter_context(moto_server(workdir / "moto"))
             mlflow = cleanup.enter_context(mlflow_server(workdir / "mlflow"))
+            tokens = cleanup.enter_context(task_token_server())
             print(f"      MLflow tracking server  {mlflow.url}  (SQLite)\n      moto (SNS, SQS, Secrets) {moto.url}")
-            _demo(stack, mlflow.url, moto.url, workdir)
+            print(f"      Step Functions task tokens {tokens.url}")
+            approver = Approver("reject", ["--reason", "rejected in the demo"]) if reject else Approver("approve")
+            approver.on_request = _print_request
+            _demo(stack, mlflow.url, moto.url, workdir, approver, tokens)
     except KeyboardInterrupt:
         print("\nInterrupted: local servers stopped.", file=sys.stderr)
         return 130
@@ -51,10 +63,11 @@ def main() -> int:
 
 
 def _synthesize() -> SynthesizedStack:
-    _step(1, "Synthesizing the dev stack with the CDK CLI (cdk synth -c environment=dev)")
+    gate = f"approval_timeout_seconds={APPROVAL_TIMEOUT_SECONDS}"
+    _step(1, f"Synthesizing the dev stack with the CDK CLI (cdk synth -c environment=dev -c {gate})")
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     subprocess.run(
-        ["npx", "--no-install", "cdk", "synth", "-c", "environment=dev", "--quiet", STACK],
+        ["npx", "--no-install", "cdk", "synth", "-c", "environment=dev", "-c", gate, "--quiet", STACK],
         cwd=ROOT,
         env=env,
         check=True,
@@ -67,11 +80,16 @@ def _synthesize() -> SynthesizedStack:
     return stack
 
 
-def _demo(stack: SynthesizedStack, mlflow_url: str, moto_url: str, workdir: Path) -> None:
+def _demo(
+    stack: SynthesizedStack, mlflow_url: str, moto_url: str, workdir: Path, approver: Approver, tokens: Any
+) -> None:
     os.environ.update(LOCAL_AWS, AWS_ENDPOINT_URL=moto_url, MLFLOW_DISABLE_TELEMETRY="true")
     # The demo arranges its champion with MLflow's stage API, deprecated but what the spec uses.
     warnings.filterwarnings("ignore", category=FutureWarning)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # The dev environment has the sagemaker-mlflow plugin (for the SigV4 tests); its header provider
+    # complains about every non-ARN tracking URI. It changes nothing here.
+    logging.getLogger("mlflow.tracking.request_header.registry").setLevel(logging.ERROR)
     import boto3
     from mlflow.tracking import MlflowClient
 
@@ -97,15 +115,23 @@ def _demo(stack: SynthesizedStack, mlflow_url: str, moto_url: str, workdir: Path
     print(f"      input {json.dumps(WORKFLOW_INPUT)}")
     references = stack.local_references(function_arn=FUNCTION_ARN, topic_arn=topic_arn, secret_arn=secret_arn)
     handler_log = workdir / "handler.log"
+    approver.start(sqs, queue_url, tokens)
     with handler_log.open("w") as log:
         execution = run_execution(
             stack,
             WORKFLOW_INPUT,
             references=references,
-            environment={"MLFLOW_TRACKING_URI": mlflow_url, "POWERTOOLS_TRACE_DISABLED": "true"},
+            environment={
+                "MLFLOW_TRACKING_URI": mlflow_url,
+                "POWERTOOLS_TRACE_DISABLED": "true",
+                "LOCAL_TASK_TOKENS_URL": tokens.url,
+            },
             on_event=_print_event,
             handler_output=log,
         )
+    approver.join()
+    if approver.decision is not None:
+        print(f"      decision: {approver.decision.stdout.strip() or approver.decision.stderr.strip()}")
     print(f"      execution {execution.status}")
     print(
         "      handler result "
@@ -121,7 +147,18 @@ def _demo(stack: SynthesizedStack, mlflow_url: str, moto_url: str, workdir: Path
         print("      " + message["Message"].replace("\n", "\n      "))
     if execution.status != "SUCCEEDED":
         raise SystemExit(f"the workflow did not succeed: {execution.error}: {execution.cause}")
-    print("\nDone: a new champion took over. Everything started here has been stopped.")
+    if (execution.output or {}).get("promotion", {}).get("promoted"):
+        print("\nDone: a new champion took over. Everything started here has been stopped.")
+    else:
+        print("\nDone: the promotion was rejected and the champion stays. Everything started here has been stopped.")
+
+
+def _print_request(request: dict[str, Any]) -> None:
+    print("\n      Approval request, as the topic's subscriber receives it:", flush=True)
+    shown = {key: value for key, value in request.items() if key not in ("task_token", "approve", "reject")}
+    print("      " + json.dumps(shown, indent=2).replace("\n", "\n      "))
+    print("      to approve: promote-model approve <token>   to reject: promote-model reject <token> --reason ...")
+    print("      (the demo answers it now with the command itself)\n", flush=True)
 
 
 def _step(number: int, title: str) -> None:

@@ -167,9 +167,11 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if mode == TRICKLE:
                 self._trickle(status, headers, data)
                 return
-            self._answer(status, headers, data)
+            # Recorded before the answer goes out: a request the caller sends after reading this answer
+            # can only start later, so it never counts as overlapping this one.
             with proxy._lock:
                 proxy.exchanges.append((started, time.monotonic(), self.command, self.path.split("?")[0]))
+            self._answer(status, headers, data)
 
         def _forward(self, body: bytes) -> tuple[int, dict[str, str], bytes]:
             connection = http.client.HTTPConnection(upstream.hostname or "127.0.0.1", upstream.port, timeout=60)

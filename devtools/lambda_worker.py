@@ -64,9 +64,34 @@ def _serve(request: dict[str, Any], handler: Any, sns: Any, function_arn: str | 
                 function_arn.rsplit(":", 1)[-1] if function_arn else "promote-model", function_arn=function_arn
             )
             return {"result": handler.lambda_handler(request["payload"], context)}
+        if request["kind"] == "sns_publish_wait":
+            return _publish_and_wait(sns, request["payload"], request["timeoutSeconds"])
         return {"result": _publish(sns, request["payload"])}
     except Exception as error:  # reported to the interpreter as the task's error, like Lambda does
         return {"error": {"type": type(error).__name__, "message": str(error)}}
+
+
+def _publish_and_wait(sns: Any, parameters: dict[str, Any], timeout_seconds: float) -> dict[str, Any]:
+    """Step Functions' SNS integration with ``.waitForTaskToken``: publish the message carrying the
+    token, then wait for ``SendTaskSuccess``/``SendTaskFailure`` at the local task-token endpoint
+    (LOCAL_TASK_TOKENS_URL) or the state's timeout (``States.Timeout``)."""
+    from urllib.parse import urlencode
+    from urllib.request import Request, urlopen
+
+    endpoint = os.environ["LOCAL_TASK_TOKENS_URL"]
+    message = parameters["Message"]
+    token = message["task_token"] if isinstance(message, dict) else json.loads(message)["task_token"]
+    register = Request(f"{endpoint}/tokens", data=json.dumps({"token": token}).encode(), method="POST")  # noqa: S310
+    urlopen(register, timeout=10).read()  # noqa: S310 - loopback endpoint of this run
+    _publish(sns, parameters)
+    query = urlencode({"token": token, "timeout": timeout_seconds})
+    with urlopen(f"{endpoint}/decision?{query}", timeout=timeout_seconds + 30) as answer:  # noqa: S310
+        decision = json.loads(answer.read())
+    if decision["outcome"] == "success":
+        return {"result": decision["output"]}
+    if decision["outcome"] == "failure":
+        return {"error": {"type": decision["error"], "message": decision["cause"]}}
+    return {"error": {"type": "States.Timeout", "message": "the task token was not answered in time"}}
 
 
 def _publish(sns: Any, parameters: dict[str, Any]) -> dict[str, Any]:

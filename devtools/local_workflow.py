@@ -137,6 +137,8 @@ def _context_object(workflow_input: Any, state_machine_arn: str) -> dict[str, An
             "StartTime": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
         },
         "StateMachine": {"Id": state_machine_arn},
+        # What $$.Task.Token reads in a .waitForTaskToken state: one per execution here.
+        "Task": {"Token": f"local-task-token-{uuid.uuid4().hex}"},
     }
 
 

@@ -29,8 +29,10 @@ def build_app(context: dict[str, Any] | None = None, *, outdir: str | None = Non
     if context is None:
         context = {**_CLI_DEFAULT_CONTEXT, **json.loads(CDK_JSON.read_text())["context"]}
     app = App(context=context, outdir=outdir)
-    # `-c mlflow_tracking_uri=...` overrides the environment's at deploy time (make deploy-local)
-    settings = {key: app.node.try_get_context(key) for key in ("environments", "mlflow_tracking_uri")}
+    # `-c mlflow_tracking_uri=...` overrides the environment's at deploy time (make deploy-local);
+    # `-c approval_timeout_seconds=N` turns the approval gate on (make demo, the tests)
+    overrides = ("environments", "mlflow_tracking_uri", "approval_timeout_seconds")
+    settings = {key: app.node.try_get_context(key) for key in overrides}
     config = load_environment(settings, app.node.try_get_context("environment"))
     stack = PromoteModelStack(app, config=config)
     add_nag_checks(app)

@@ -14,9 +14,12 @@ _KNOWN_KEYS = {
     "account", "region", "mlflow_tracking_uri", "auth", "alert_emails",
     "log_retention_days", "alarm", "reserved_concurrency", "vpc", "registry_name", "alerts_enabled",
     "allow_insecure_http", "detailed_tracing", "promotion_alias", "challenger_alias", "audit_tags",
-    "subject_prefix", "event_bus",
+    "subject_prefix", "event_bus", "approval",
 }  # fmt: skip
 _AUTH_KINDS = ("basic", "token", "sagemaker", "none")
+
+
+MAX_APPROVAL_SECONDS = 7 * 24 * 60 * 60  # a week: longer, and nobody is coming
 
 
 class ConfigError(ValueError):
@@ -68,6 +71,7 @@ class EnvironmentConfig:
     audit_tags: bool = True
     subject_prefix: str = "[TradAI]"
     event_bus: str | None = "default"  # a bus name or ARN; None (cdk.json: ""): no events
+    approval_timeout_seconds: int | None = None  # None: no approval gate; else hold each promotion this long
 
     @property
     def stack_name(self) -> str:
@@ -116,6 +120,7 @@ def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentCo
         audit_tags=_bool(name, raw, "audit_tags", default=True),
         subject_prefix=_subject_prefix(name, raw.get("subject_prefix", "[TradAI]")),
         event_bus=_event_bus(name, raw.get("event_bus", "default")),
+        approval_timeout_seconds=_approval(name, raw.get("approval"), context.get("approval_timeout_seconds")),
     )
 
 
@@ -166,6 +171,30 @@ def _alias(env: str, raw: dict[str, Any], key: str, *, default: str | None) -> s
             f"environment {env!r}: {key} must be an MLflow alias (letters, digits, '_', '-'), or  for none"
         )
     return value
+
+
+def _approval(env: str, value: Any, override_seconds: Any) -> int | None:
+    """``"approval": {"timeout_minutes": N}`` holds each promotion for a person up to N minutes; absent
+    or null: no gate. The context value ``approval_timeout_seconds`` (``cdk synth -c ...``, what the
+    demo and the tests use) turns it on with that many seconds."""
+    if override_seconds is not None:
+        seconds = _whole(override_seconds)
+        if not 1 <= seconds <= MAX_APPROVAL_SECONDS:
+            raise ConfigError(f"approval_timeout_seconds must be a whole number from 1 to {MAX_APPROVAL_SECONDS}")
+        return seconds
+    if value is None or value is False:
+        return None
+    minutes = _whole(value.get("timeout_minutes") if isinstance(value, dict) else None)
+    if not 1 <= minutes <= MAX_APPROVAL_SECONDS // 60:
+        raise ConfigError(f'{env}: approval must be {{"timeout_minutes": N}} with N from 1 to 10080 (a week)')
+    return minutes * 60
+
+
+def _whole(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
 
 
 def _event_bus(env: str, value: Any) -> str | None:

@@ -73,6 +73,7 @@ class PromoteModelStack(Stack):
             topic=topic,
             encryption_key=self.promote_model.encryption_key,
             subject_prefix=config.subject_prefix,
+            approval_timeout_seconds=config.approval_timeout_seconds,
         )
 
         CfnOutput(self, "FunctionArn", value=function.function_arn)

@@ -12,7 +12,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from promote_model_cdk import PromoteModelFragment
+from promote_model_cdk import ApprovalGate, PromoteModelFragment
 
 PROMOTION_RESULT_PATH = "$.promotion"
 
@@ -29,6 +29,7 @@ class PromoteModelWorkflow(Construct):
         topic: sns.ITopic,
         encryption_key: kms.IKey,
         subject_prefix: str,
+        approval_timeout_seconds: int | None = None,
     ) -> None:
         super().__init__(scope, id)
         notify_failure = tasks.SnsPublish(
@@ -56,6 +57,11 @@ class PromoteModelWorkflow(Construct):
             on_not_promoted=nothing_to_promote,
             on_failure=notify_failure,
             result_path=PROMOTION_RESULT_PATH,
+            approval=(
+                ApprovalGate(topic=topic, timeout=Duration.seconds(approval_timeout_seconds))
+                if approval_timeout_seconds
+                else None
+            ),
         )
         self.log_group = logs.LogGroup(
             self,

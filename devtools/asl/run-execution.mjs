@@ -1,6 +1,8 @@
 // Runs one execution of a state machine definition in aws-local-stepfunctions, a real Amazon
 // States Language interpreter. Every Task state is served by a Python worker process (the bundled
-// Lambda handler, or an SNS publish against the local moto server) spoken to in JSON lines.
+// Lambda handler, or an SNS publish against the local moto server) spoken to in JSON lines. An SNS
+// publish that waits for a task token (.waitForTaskToken) publishes, then waits for the decision
+// sent to the local task-token endpoint (devtools/local_task_tokens.py), up to the state's timeout.
 //
 // usage: node --require ./promise-with-resolvers.cjs run-execution.mjs <request.json>
 //   request: {definition, input, worker: [argv...], retryIntervalMs?}
@@ -31,9 +33,11 @@ function callWorker(message) {
 
 function taskHandler(stateName, state) {
   const resource = JSON.stringify(state.Resource);
-  const kind = resource.includes(":states:::sns:publish") ? "sns_publish" : "lambda";
+  const waits = resource.includes(".waitForTaskToken");
+  const kind = resource.includes(":states:::sns:publish") ? (waits ? "sns_publish_wait" : "sns_publish") : "lambda";
   return async (input) => {
-    const reply = await callWorker({ kind, state: stateName, payload: input });
+    const message = { kind, state: stateName, payload: input, timeoutSeconds: state.TimeoutSeconds ?? 31536000 };
+    const reply = await callWorker(message);
     if (reply.error) {
       const error = new Error(reply.error.message);
       error.name = reply.error.type; // what Retry and Catch match on, as Lambda's errorType

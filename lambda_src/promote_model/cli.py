@@ -91,7 +91,9 @@ def _decide(arguments: list[str]) -> int:
     except ApprovalDecisionError as error:
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_ERROR
-    print(f"{'Approved' if decision.approved else 'Rejected'}: the waiting promotion goes on.")
+    print(
+        "Approved: the waiting promotion goes on." if decision.approved else "Rejected: the promotion will not happen."
+    )
     return EXIT_PROMOTED
 
 

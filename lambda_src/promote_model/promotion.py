@@ -124,13 +124,12 @@ def promote(
         return replace(resolved, dry_run=request.dry_run)
     candidate, model = resolved
 
-    if candidate.in_production or model is None:
+    if candidate.in_production:
         if _started_by_this_execution(candidate, context) and not _finished(candidate) and not request.dry_run:
             # This execution transitioned the version, but its answer was lost before the alias,
             # tags and notification: finish them, once (promoted_at marks a finished promotion).
             recorded = candidate.tag(PREVIOUS_VERSION_TAG)
-            archived = None if recorded in (None, "none") else recorded
-            return _complete(context, candidate, archived)
+            return _complete(context, candidate, UNKNOWN if recorded is None else _version_or_none(recorded))
         return _already_champion(context, candidate)
     if candidate.status != READY:
         return NotPromoted(
@@ -140,9 +139,16 @@ def promote(
             new_version=candidate.version,
             dry_run=request.dry_run,
         )
-    previous = model.latest_in(ModelStage.PRODUCTION)
-    archived_version = previous.version if previous is not None else None
+    if model is None and request.dry_run:  # a dry run must name the champion it would archive
+        model = context.registry.get_registered_model(context.name)
+        if model is None:
+            return replace(_model_not_found(context.name), dry_run=True)
+    archived_version: Archived = UNKNOWN
+    if model is not None:
+        previous = model.latest_in(ModelStage.PRODUCTION)
+        archived_version = previous.version if previous is not None else None
     if request.dry_run:
+        assert not isinstance(archived_version, _Unknown)
         return DryRun(
             context.name, candidate.version, archived_version, request.confidence, False, policy.promotion_alias
         )
@@ -151,22 +157,41 @@ def promote(
     return _complete(context, transitioned, archived_version)
 
 
-def _transition(context: _Context, version: str, archived_version: str | None) -> ModelVersion:
+class _Unknown:
+    """The previous champion, before the verification read names it (see ``_complete``)."""
+
+
+UNKNOWN = _Unknown()
+Archived = str | None | _Unknown
+
+
+def _version_or_none(tag_value: str) -> str | None:
+    return None if tag_value == "none" else tag_value
+
+
+def _transition(context: _Context, version: str, archived_version: Archived) -> ModelVersion:
     """The one atomic MLflow call. With audit tags and an execution id, the version is tagged with
     them at the same moment, so that a retry of this execution can tell a promotion it started (whose
-    answer was lost) from one made by someone else, and finish it. Those two tags are best effort."""
+    answer was lost) from one made by someone else, and finish it. Those tags are best effort."""
     name, request = context.name, context.request
     transition = partial(context.registry.transition_to_production, name, version)
     if not (context.policy.audit_tags and request.execution_id is not None):
         return transition()
-    intent = {EXECUTION_ID_TAG: request.execution_id, PREVIOUS_VERSION_TAG: archived_version or "none"}
+    intent = {EXECUTION_ID_TAG: request.execution_id}
+    if not isinstance(archived_version, _Unknown):
+        intent[PREVIOUS_VERSION_TAG] = archived_version or "none"
     results = context.together(transition, *_tag_writes(context, version, intent))
     return raise_first_error(results[:1])[0]
 
 
-def _complete(context: _Context, version: ModelVersion, archived_version: str | None) -> Promoted | NotPromoted:
-    """After the transition: verify one champion, then announce it (or step aside for the winner)."""
-    champion = _settle_champion(context, version)
+def _complete(context: _Context, version: ModelVersion, archived: Archived) -> Promoted | NotPromoted:
+    """After the transition: verify one champion, then announce it (or step aside for the winner).
+
+    When the previous champion was not read before the transition (an explicit version needs only its
+    own read), the verification read names it: MLflow archives it in the transition's own write, with
+    the transition's timestamp — a flat cost, where reading the model grows with its history."""
+    champion, recent = _settle_champion(context, version)
+    archived_version = _archived_by(version, recent) if isinstance(archived, _Unknown) else archived
     if champion is not None and champion != version.version:
         return NotPromoted(
             ReasonCode.SUPERSEDED,
@@ -254,7 +279,7 @@ def _resolve_candidate(context: _Context) -> tuple[ModelVersion, RegisteredModel
             if model is None:
                 return _model_not_found(name)
             if challenger is not None:
-                return challenger, None if challenger.in_production else model
+                return challenger, model
         else:
             model = registry.get_registered_model(name)
             if model is None:
@@ -267,22 +292,19 @@ def _resolve_candidate(context: _Context) -> tuple[ModelVersion, RegisteredModel
             return NotPromoted(ReasonCode.NO_STAGING_VERSION, NO_STAGING_VERSION_REASON, model_name=name)
         return candidate, model
 
-    version, model = raise_first_error(
-        context.together(
-            partial(registry.get_model_version, name, request.new_version),
-            partial(registry.get_registered_model, name),
-        )
-    )
-    if model is None:
-        return _model_not_found(name)
+    # An explicit version needs only its own read: when it is the champion, that read is the whole
+    # (idempotent) request; otherwise the previous champion is learned after the transition.
+    version = registry.get_model_version(name, request.new_version)
     if version is None:
+        if registry.get_registered_model(name) is None:
+            return _model_not_found(name)
         return NotPromoted(
             ReasonCode.VERSION_NOT_FOUND,
             f"Model '{name}' has no version {request.new_version}",
             model_name=name,
             new_version=request.new_version,
         )
-    return version, None if version.in_production else model
+    return version, None
 
 
 def _resolve_rollback(context: _Context) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
@@ -389,7 +411,18 @@ def _already_champion(context: _Context, champion: ModelVersion) -> Promoted | D
     )
 
 
-def _settle_champion(context: _Context, promoted: ModelVersion) -> str | None:
+def _archived_by(promoted: ModelVersion, recent: list[ModelVersion]) -> str | None:
+    archived = [
+        v
+        for v in recent
+        if v.current_stage == ModelStage.ARCHIVED.value
+        and v.last_updated_timestamp == promoted.last_updated_timestamp
+        and v.version != promoted.version
+    ]
+    return max(archived, key=lambda v: int(v.version)).version if archived else None
+
+
+def _settle_champion(context: _Context, promoted: ModelVersion) -> tuple[str | None, list[ModelVersion]]:
     """Verify that exactly one version is in Production, and repair it if not.
 
     MLflow's archive step does not lock, so concurrent promotions can leave several champions, or
@@ -400,32 +433,34 @@ def _settle_champion(context: _Context, promoted: ModelVersion) -> str | None:
     version transitioned last (then the highest number) stays, the others are archived; when none is
     left, each waits a random moment and, if there is still none, transitions its own version again
     (whoever goes first wins; the others then see it). Returns the champion, or ``None`` when it
-    cannot be verified (the transition itself has succeeded either way).
+    cannot be verified (the transition itself has succeeded either way), and the versions the first
+    verification read found.
     """
     since = promoted.last_updated_timestamp - CONCURRENCY_WINDOW_MS
     try:
-        champions = _champions_since(context, since)
+        recent = context.registry.versions_updated_since(context.name, since)
+        champions = _champions(recent)
         for _ in range(MAX_EMPTY_REPAIRS):
             if champions:
                 break
             context.pause(random.uniform(0.0, EMPTY_REPAIR_JITTER_SECONDS))
-            champions = _champions_since(context, since)
+            champions = _champions(context.registry.versions_updated_since(context.name, since))
             if not champions:
                 context.registry.transition_to_production(context.name, promoted.version)
-                champions = _champions_since(context, since)
+                champions = _champions(context.registry.versions_updated_since(context.name, since))
     except PromotionError:
-        return None
+        return None, []
     if not champions:
-        return None
+        return None, recent
     winner = max(champions, key=lambda v: (v.last_updated_timestamp, int(v.version)))
     losers = [partial(context.registry.archive, context.name, v.version) for v in champions if v != winner]
     if any(isinstance(result, PromotionError) for result in context.together(*losers)):
-        return None
-    return winner.version
+        return None, recent
+    return winner.version, recent
 
 
-def _champions_since(context: _Context, since_ms: int) -> list[ModelVersion]:
-    return [v for v in context.registry.versions_updated_since(context.name, since_ms) if v.in_production]
+def _champions(versions: list[ModelVersion]) -> list[ModelVersion]:
+    return [v for v in versions if v.in_production]
 
 
 def _audit_tag_writes(context: _Context, version: str, archived_version: str | None) -> list[Callable[[], None]]:

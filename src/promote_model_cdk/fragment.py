@@ -3,10 +3,12 @@ result, to compose into a retraining workflow."""
 
 from __future__ import annotations
 
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from aws_cdk import Duration
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
@@ -18,6 +20,23 @@ DEFAULT_NEW_VERSION_PATH = "$.challenger_version"
 DEFAULT_CONFIDENCE_PATH = "$.comparison.confidence"
 DEFAULT_RESULT_PATH = "$.promotion"
 ERROR_RESULT_PATH = "$.error"
+APPROVAL_REJECTED_ERROR = "ApprovalRejected"  # what `promote-model reject` sends (SendTaskFailure)
+TIMEOUT_ERROR = "States.Timeout"
+
+
+@dataclass(frozen=True)
+class ApprovalGate:
+    """Hold every promotion for a person: a dry run answers what would happen, then the request is
+    published on ``topic`` with a task token and the workflow waits up to ``timeout`` for
+    ``promote-model approve TOKEN`` or ``promote-model reject TOKEN --reason ...``. Reject or
+    timeout go to ``on_not_promoted`` with the reason codes ``APPROVAL_REJECTED`` and
+    ``APPROVAL_TIMED_OUT``; the approver is recorded in the ``approved_by`` audit tag. The state
+    machine's role needs publish on the topic (``topic.grant_publish(state_machine)``: its KMS key too).
+    """
+
+    topic: sns.ITopic
+    timeout: Duration = field(default_factory=lambda: Duration.hours(24))
+
 
 _T = TypeVar("_T")
 
@@ -53,43 +72,26 @@ class PromoteModelFragment(sfn.StateMachineFragment):
         execution_id: str | None = None,
         result_path: str = DEFAULT_RESULT_PATH,
         state_prefix: str = "",
+        approval: ApprovalGate | None = None,
     ) -> None:
         super().__init__(scope, id)
         if not result_path.startswith("$"):
             raise ValueError(f"result_path must be a JsonPath such as '$.promotion', got {result_path!r}")
-        self.task = tasks.LambdaInvoke(
-            self,
-            "PromoteModel",
-            state_name=f"{state_prefix}PromoteModel",
-            lambda_function=function,
-            payload_response_only=True,
-            retry_on_service_exceptions=False,  # the retries below say exactly which, and how
-            payload=sfn.TaskInput.from_object(
-                {
-                    "model_name": _or(model_name, sfn.JsonPath.string_at(DEFAULT_MODEL_NAME_PATH)),
-                    "new_version": _or(new_version, sfn.JsonPath.string_at(DEFAULT_NEW_VERSION_PATH)),
-                    "confidence": _or(confidence, sfn.JsonPath.number_at(DEFAULT_CONFIDENCE_PATH)),
-                    "execution_id": _or(execution_id, sfn.JsonPath.execution_id),
-                }
-            ),
-            result_path=result_path,
-        )
-        self.task.add_retry(
-            errors=RETRYABLE_ERRORS,
-            interval=Duration.seconds(5),
-            max_attempts=3,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        self.task.add_retry(
-            errors=LAMBDA_SERVICE_ERRORS,
-            interval=Duration.seconds(2),
-            max_attempts=6,
-            backoff_rate=2,
-            jitter_strategy=sfn.JitterType.FULL,
-        )
-        self.task.add_catch(on_failure, errors=TERMINAL_ERRORS, result_path=ERROR_RESULT_PATH)
-        self.task.add_catch(on_failure, errors=[sfn.Errors.ALL], result_path=ERROR_RESULT_PATH)
+        self._prefix = state_prefix
+        self._function = function
+        self._on_failure = on_failure
+        base = result_path if result_path != "$" else DEFAULT_RESULT_PATH
+        self._approval_path = f"{base}_approval"
+        event: dict[str, Any] = {
+            "model_name": _or(model_name, sfn.JsonPath.string_at(DEFAULT_MODEL_NAME_PATH)),
+            "new_version": _or(new_version, sfn.JsonPath.string_at(DEFAULT_NEW_VERSION_PATH)),
+            "confidence": _or(confidence, sfn.JsonPath.number_at(DEFAULT_CONFIDENCE_PATH)),
+            "execution_id": _or(execution_id, sfn.JsonPath.execution_id),
+        }
+        if approval is not None:
+            event["approved_by"] = sfn.JsonPath.string_at(f"{self._approval_path}.approved_by")
+        self.task = self._invoke("PromoteModel", event, result_path)
+        self.first: sfn.State = self.task
 
         self.promoted = sfn.Pass(self, "ModelPromoted", state_name=f"{state_prefix}ModelPromoted")
         promoted_flag = "$.promoted" if result_path == "$" else f"{result_path}.promoted"
@@ -99,14 +101,141 @@ class PromoteModelFragment(sfn.StateMachineFragment):
             .otherwise(on_not_promoted)
         )
         self.task.next(self.check)
+        if approval is not None:
+            self.first = self._approval_gate(approval, event, base, result_path, on_not_promoted)
+
+    def _invoke(self, name: str, event: dict[str, Any], result_path: str) -> tasks.LambdaInvoke:
+        """The function, with the retries and catches every invocation of it gets."""
+        task = tasks.LambdaInvoke(
+            self,
+            name,
+            state_name=f"{self._prefix}{name}",
+            lambda_function=self._function,
+            payload_response_only=True,
+            retry_on_service_exceptions=False,  # the retries below say exactly which, and how
+            payload=sfn.TaskInput.from_object(event),
+            result_path=result_path,
+        )
+        task.add_retry(
+            errors=RETRYABLE_ERRORS,
+            interval=Duration.seconds(5),
+            max_attempts=3,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        task.add_retry(
+            errors=LAMBDA_SERVICE_ERRORS,
+            interval=Duration.seconds(2),
+            max_attempts=6,
+            backoff_rate=2,
+            jitter_strategy=sfn.JitterType.FULL,
+        )
+        task.add_catch(self._on_failure, errors=TERMINAL_ERRORS, result_path=ERROR_RESULT_PATH)
+        task.add_catch(self._on_failure, errors=[sfn.Errors.ALL], result_path=ERROR_RESULT_PATH)
+        return task
+
+    def _approval_gate(
+        self,
+        approval: ApprovalGate,
+        event: dict[str, Any],
+        base: str,
+        result_path: str,
+        on_not_promoted: sfn.IChainable,
+    ) -> sfn.State:
+        """``PreviewPromotion`` (a dry run) → ``WouldPromote`` → ``RequestApproval`` (waits for the
+        token) → ``PromoteModel``; nothing to promote skips the wait; reject or timeout answer
+        ``promoted: false`` under ``result_path``."""
+        preview_path = f"{base}_preview"
+        preview_event = {key: value for key, value in event.items() if key != "approved_by"}
+        preview = self._invoke("PreviewPromotion", {**preview_event, "dry_run": True}, preview_path)
+        request = tasks.SnsPublish(
+            self,
+            "RequestApproval",
+            state_name=f"{self._prefix}RequestApproval",
+            topic=approval.topic,
+            integration_pattern=sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+            subject="Model promotion waiting for approval",
+            message=sfn.TaskInput.from_object(
+                {
+                    "kind": "approval_request",
+                    "model_name": event["model_name"],
+                    "confidence": event["confidence"],
+                    "dry_run": sfn.JsonPath.object_at(preview_path),
+                    "current_champion": sfn.JsonPath.string_at(f"{preview_path}.archived_version"),
+                    "task_token": sfn.JsonPath.task_token,
+                    "approve": sfn.JsonPath.format("promote-model approve {}", sfn.JsonPath.task_token),
+                    "reject": sfn.JsonPath.format("promote-model reject {} --reason '...'", sfn.JsonPath.task_token),
+                }
+            ),
+            message_attributes={"event": tasks.MessageAttribute(value="approval_requested")},
+            task_timeout=sfn.Timeout.duration(approval.timeout),
+            result_path=self._approval_path,
+        )
+        rejected = self._not_promoted(
+            "ApprovalRejected", "APPROVAL_REJECTED", "A person rejected the promotion", result_path
+        )
+        timed_out = self._not_promoted(
+            "ApprovalTimedOut", "APPROVAL_TIMED_OUT", "Nobody decided on the promotion in time", result_path
+        )
+        request.add_catch(
+            rejected.next(on_not_promoted), errors=[APPROVAL_REJECTED_ERROR], result_path=f"{base}_rejection"
+        )
+        request.add_catch(timed_out.next(on_not_promoted), errors=[TIMEOUT_ERROR], result_path=f"{base}_rejection")
+        request.add_catch(self._on_failure, errors=[sfn.Errors.ALL], result_path=ERROR_RESULT_PATH)
+        # No approval without something to approve: the preview's answer becomes the result, so a
+        # version staged meanwhile can never be promoted without a person's decision.
+        already_champion = sfn.Pass(
+            self,
+            "AlreadyChampion",
+            state_name=f"{self._prefix}AlreadyChampion",
+            parameters={
+                "promoted": True,
+                "already_promoted": True,
+                "new_version": sfn.JsonPath.string_at(f"{preview_path}.new_version"),
+                "new_stage": sfn.JsonPath.string_at(f"{preview_path}.new_stage"),
+                "archived_version": None,
+                "model_name": sfn.JsonPath.string_at(f"{preview_path}.model_name"),
+                "confidence": sfn.JsonPath.number_at(f"{preview_path}.confidence"),
+            },
+            result_path=result_path,
+        )
+        not_promotable = sfn.Pass(
+            self,
+            "NotPromotable",
+            state_name=f"{self._prefix}NotPromotable",
+            input_path=preview_path,
+            result_path=result_path,
+        )
+        would_promote = (
+            sfn.Choice(self, "WouldPromote", state_name=f"{self._prefix}WouldPromote")
+            .when(_is_true(f"{preview_path}.would_promote"), request.next(self.task))
+            .when(_is_true(f"{preview_path}.already_promoted"), already_champion.next(self.check))
+            .otherwise(not_promotable.next(self.check))
+        )
+        preview.next(would_promote)
+        return preview
+
+    def _not_promoted(self, name: str, reason_code: str, reason: str, result_path: str) -> sfn.Pass:
+        return sfn.Pass(
+            self,
+            name,
+            state_name=f"{self._prefix}{name}",
+            result=sfn.Result.from_object({"promoted": False, "reason_code": reason_code, "reason": reason}),
+            result_path=result_path,
+        )
 
     @property
     def start_state(self) -> sfn.State:
-        return self.task
+        return self.first
 
     @property
     def end_states(self) -> list[sfn.INextable]:
         return [self.promoted]
+
+
+def _is_true(path: str) -> sfn.Condition:
+    """``path`` holds ``true`` (absent counts as false, as in a not-promoted answer)."""
+    return sfn.Condition.and_(sfn.Condition.is_present(path), sfn.Condition.boolean_equals(path, True))
 
 
 def _or(value: _T | None, default: _T) -> _T:

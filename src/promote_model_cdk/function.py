@@ -33,7 +33,7 @@ from promote_model_cdk.constants import (
     METRICS_NAMESPACE,
     SERVICE_NAME,
 )
-from promote_model_cdk.fragment import DEFAULT_RESULT_PATH, PromoteModelFragment
+from promote_model_cdk.fragment import DEFAULT_RESULT_PATH, ApprovalGate, PromoteModelFragment
 
 # MLflow's alias rule, as the function enforces it: letters, digits, '_' and '-'; "latest" and
 # "v<number>" are reserved. Checked here too, so a bad alias fails synthesis, not a promotion.
@@ -180,8 +180,10 @@ class PromoteModel(Construct):
         execution_id: str | None = None,
         result_path: str = DEFAULT_RESULT_PATH,
         state_prefix: str = "",
+        approval: ApprovalGate | None = None,
     ) -> PromoteModelFragment:
-        """A ``PromoteModelFragment`` invoking this function, with the fragment's options and defaults."""
+        """A ``PromoteModelFragment`` invoking this function, with the fragment's options and defaults
+        (``approval``: hold each promotion for a person, see ``ApprovalGate``)."""
         return PromoteModelFragment(
             scope,
             id,
@@ -194,6 +196,7 @@ class PromoteModel(Construct):
             execution_id=execution_id,
             result_path=result_path,
             state_prefix=state_prefix,
+            approval=approval,
         )
 
     def _mlflow_settings(self, allow_insecure_http: bool) -> dict[str, str]:

@@ -61,10 +61,15 @@ def promote(proxy: FaultProxy, event: dict[str, object]) -> list[list[tuple[str,
     return [sorted(round_trip) for round_trip in proxy.rounds()]
 
 
-def test_explicit_version_reads_the_version_and_its_model_together(mlflow_client, spec_flow):
+def test_explicit_version_reads_only_the_version_and_learns_the_archived_champion_from_the_verification(
+    mlflow_client, spec_flow
+):
     name = register_model(mlflow_client, ["Production", "Staging"])
-    rounds = promote(spec_flow, {"model_name": name, "new_version": "2", "confidence": 0.85})
-    assert rounds == [sorted([GET_VERSION, GET_MODEL]), [TRANSITION], [VERIFY]]
+    proxy = spec_flow
+    proxy.rounds()
+    result = invoke({"model_name": name, "new_version": "2", "confidence": 0.85})
+    assert result["archived_version"] == "1"
+    assert [sorted(r) for r in proxy.rounds()] == [[GET_VERSION], [TRANSITION], [VERIFY]]
 
 
 def test_staging_fallback(mlflow_client, spec_flow):
@@ -73,22 +78,22 @@ def test_staging_fallback(mlflow_client, spec_flow):
     assert rounds == [[GET_MODEL], [TRANSITION], [VERIFY]]
 
 
-def test_idempotent_call_is_one_round_trip(mlflow_client, spec_flow):
+def test_idempotent_call_is_a_single_read(mlflow_client, spec_flow):
     name = register_model(mlflow_client, ["Production", "Staging"])
     event = {"model_name": name, "new_version": "2", "confidence": 0.85}
     promote(spec_flow, event)
-    assert promote(spec_flow, event) == [sorted([GET_VERSION, GET_MODEL])]
+    assert promote(spec_flow, event) == [[GET_VERSION]]
 
 
 def test_defaults_write_the_alias_and_every_audit_tag_in_one_round_trip(mlflow_client, through_proxy):
     name = register_model(mlflow_client, ["Production", "Staging", "Staging"])
     explicit = {"model_name": name, "new_version": "2", "confidence": 0.85}
     writes = sorted([SET_ALIAS, *AUDIT_TAGS])
-    assert promote(through_proxy, explicit) == [sorted([GET_VERSION, GET_MODEL]), [TRANSITION], [VERIFY], writes]
+    assert promote(through_proxy, explicit) == [[GET_VERSION], [TRANSITION], [VERIFY], writes]
     fallback = {"model_name": name, "confidence": 0.85}
     assert promote(through_proxy, fallback) == [[GET_MODEL], [TRANSITION], [VERIFY], writes]
     # the champion already holds the alias: nothing to repair
-    assert promote(through_proxy, fallback | {"new_version": "3"}) == [sorted([GET_VERSION, GET_MODEL])]
+    assert promote(through_proxy, fallback | {"new_version": "3"}) == [[GET_VERSION]]
 
 
 def test_a_workflow_promotion_tags_its_execution_with_the_transition(mlflow_client, through_proxy):
@@ -96,8 +101,8 @@ def test_a_workflow_promotion_tags_its_execution_with_the_transition(mlflow_clie
     event = {"model_name": name, "new_version": "2", "execution_id": "arn:aws:states:execution:run-1"}
     rounds = promote(through_proxy, event)
     assert rounds == [
-        sorted([GET_VERSION, GET_MODEL]),
-        sorted([TRANSITION, SET_TAG, SET_TAG]),  # execution_id and previous_version, with the transition
+        [GET_VERSION],
+        sorted([TRANSITION, SET_TAG]),  # execution_id, with the transition
         [VERIFY],
         sorted([SET_ALIAS, *AUDIT_TAGS, SET_TAG]),  # ... and execution_id among the audit tags
     ]

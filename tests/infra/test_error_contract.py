@@ -24,31 +24,41 @@ def _names_in(rules: list[dict]) -> set[str]:
     return {name for rule in rules for name in rule["ErrorEquals"] if not name.startswith(AWS_ERROR_PREFIXES)}
 
 
-def _promote_task(synthesized) -> dict:
-    [task] = [
+def _function_tasks(synthesized) -> list[dict]:
+    """Every state that invokes the function (PromoteModel, and PreviewPromotion where approval is on)."""
+    return [
         state
         for state in _fragment_states(synthesized).values()
         if state["Type"] == "Task" and "Retry" in state and _names_in(state["Retry"])
     ]
-    return task
 
 
 def test_every_error_the_state_machine_names_is_a_class_the_function_raises(synthesized):
-    task = _promote_task(synthesized)
+    for task in _function_tasks(synthesized):
+        named = _names_in(task["Retry"]) | _names_in(task["Catch"])
 
-    named = _names_in(task["Retry"]) | _names_in(task["Catch"])
-
-    assert named <= set(_function_error_classes())
+        assert named <= set(_function_error_classes())
 
 
 def test_every_error_class_is_retried_or_caught_by_name_as_classified(synthesized):
-    task = _promote_task(synthesized)
+    tasks = _function_tasks(synthesized)
 
-    retried, caught = _names_in(task["Retry"]), _names_in(task["Catch"])
+    assert tasks
+    for task in tasks:
+        retried, caught = _names_in(task["Retry"]), _names_in(task["Catch"])
 
-    assert retried == {cls.__name__ for cls in errors.RETRYABLE_ERRORS}
-    assert caught == {cls.__name__ for cls in errors.TERMINAL_ERRORS}
-    assert set(_function_error_classes()) == retried | caught
+        assert retried == {cls.__name__ for cls in errors.RETRYABLE_ERRORS}
+        assert caught == {cls.__name__ for cls in errors.TERMINAL_ERRORS}
+        assert set(_function_error_classes()) == retried | caught
+
+
+def test_the_approval_states_error_is_what_the_reject_command_sends(synthesized):
+    from promote_model.approval import REJECTED_ERROR
+
+    request = _fragment_states(synthesized).get("RequestApproval")
+
+    if request is not None:
+        assert [REJECTED_ERROR] in [c["ErrorEquals"] for c in request["Catch"]]
 
 
 def test_every_error_class_lives_in_the_errors_module():

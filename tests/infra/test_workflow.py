@@ -19,11 +19,13 @@ def test_promote_model_task_maps_the_workflow_state_as_the_spec_shows(synthesize
         if v["Properties"]["Handler"] == "promote_model.handler.lambda_handler"
     )
     assert task["Resource"] == {"Fn::GetAtt": [function_id, "Arn"]}  # the function itself, payload only
+    approval = {"approved_by.$": "$.promotion_approval.approved_by"} if synthesized.environment == "prod" else {}
     assert task["Parameters"] == {
         "model_name.$": "$.model_name",
         "new_version.$": "$.challenger_version",
         "confidence.$": "$.comparison.confidence",
         "execution_id.$": "$$.Execution.Id",  # for the audit trail
+        **approval,  # prod holds each promotion for a person (cdk.json "approval")
     }
     assert task["ResultPath"] == "$.promotion"  # the workflow's own state is kept
     assert task["Next"] == "WasModelPromoted"
@@ -90,3 +92,18 @@ def test_standalone_machine_notifies_success_and_failure_on_the_topic(synthesize
     assert states["NotifyFailure"]["Next"] == "PromotionFailed"
     assert states["PromotionFailed"]["Type"] == "Fail"
     assert states["NothingToPromote"] == {"Type": "Succeed"}
+
+
+def test_prod_holds_each_promotion_for_approval_and_the_others_do_not(synthesized):
+    states = _fragment_states(synthesized)
+
+    if synthesized.environment != "prod":
+        assert "RequestApproval" not in states
+        return
+    request = states["RequestApproval"]
+    assert request["Resource"].endswith(":states:::sns:publish.waitForTaskToken")
+    assert request["TimeoutSeconds"] == 24 * 60 * 60
+    assert request["Parameters"]["Message"]["task_token.$"] == "$$.Task.Token"
+    assert [c["ErrorEquals"] for c in request["Catch"]] == [["ApprovalRejected"], ["States.Timeout"], ["States.ALL"]]
+    assert states["PreviewPromotion"]["Parameters"]["dry_run"] is True
+    assert request["Next"] == "PromoteModel"

@@ -63,11 +63,13 @@ class MemoryRegistry:
         return sorted(recent, key=lambda v: v.last_updated_timestamp, reverse=True)
 
     def transition_to_production(self, name: str, version: str) -> ModelVersion:
+        """As MLflow's SQL store: the champion it archives and the new one share one timestamp."""
         self.calls.append(("transition", version))
-        for other in self.versions.values():
+        at = next(self._clock)
+        for key, other in list(self.versions.items()):
             if other.current_stage == "Production" and other.version != version:
-                self.set_stage(other.version, "Archived")
-        self.set_stage(version, "Production")
+                self.versions[key] = replace(other, current_stage="Archived", last_updated_timestamp=at)
+        self.versions[version] = replace(self.versions[version], current_stage="Production", last_updated_timestamp=at)
         return self.versions[version]
 
     def archive(self, name: str, version: str) -> None:
