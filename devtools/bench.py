@@ -48,6 +48,7 @@ OURS_MODULE = "promote_model.handler"
 BASELINE_MODULE = "bench_baseline_handler"
 # The spec's flow: no alias, no audit tags (what the baseline does too); alerts are off throughout.
 SPEC_FLOW = {"PROMOTION_ALIAS": "", "AUDIT_TAGS_ENABLED": "false"}
+NO_EVENTS = {"EVENT_BUS_NAME": ""}  # the Model Promotion event would try a real AWS endpoint
 # Shipped by the Lambda Python runtime, so not counted in the baseline's bundle (ours ships none).
 LAMBDA_PROVIDED = {"boto3", "botocore", "s3transfer", "urllib3", "python-dateutil", "six"}
 NOT_DEPENDENCIES = {"pip", "setuptools", "wheel"}
@@ -271,7 +272,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     children = Children(bench.python)
     growth_db = growth_database()  # first: by the growth runs, its versions are minutes old
 
-    in_task_root = {"LAMBDA_TASK_ROOT": str(bundle.code_dir)}
+    # No SNS or EventBridge here, and the baseline sends neither: alerts (no topic) and events are off.
+    in_task_root = {"LAMBDA_TASK_ROOT": str(bundle.code_dir), **NO_EVENTS}
     ours = Variant(
         "ours", OURS_MODULE, (bundle.code_dir, bundle.layer_dir, bench.boto3_dir), {**in_task_root, **SPEC_FLOW}
     )

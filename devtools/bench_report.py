@@ -287,7 +287,7 @@ installed only in the benchmark's own environment (.bench/venv), never in the bu
 
 Both run with the variables the Lambda runtime sets (`LAMBDA_TASK_ROOT`, `AWS_LAMBDA_FUNCTION_NAME`,
 ...; the X-Ray SDK and Powertools behave differently outside Lambda), `POWERTOOLS_TRACE_DISABLED=true`,
-alerts off and, for ours, `PROMOTION_ALIAS=""` and `AUDIT_TAGS_ENABLED=false` (the spec's flow, which
+alerts and the EventBridge event off (`EVENT_BUS_NAME=""`; the baseline sends neither) and, for ours, `PROMOTION_ALIAS=""` and `AUDIT_TAGS_ENABLED=false` (the spec's flow, which
 is what the baseline does) unless a row says "defaults" (the champion alias and every audit tag: what
 a user deploys) or "detailed_tracing". All timings come from this one run, on the same interpreter
 (the benchmark environment's, `python -I`, each variant seeing only its own bundle on `sys.path`),
