@@ -15,6 +15,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 
 
 def peak_rss_kb() -> int:
@@ -25,7 +26,12 @@ def peak_rss_kb() -> int:
     raise RuntimeError("no VmHWM in /proc/self/status")
 
 
+# The function's package as the tests import it (pytest's pythonpath), whatever is installed.
+LAMBDA_SOURCE = Path(__file__).resolve().parent.parent / "lambda_src"
+
+
 def main() -> None:
+    sys.path.insert(0, str(LAMBDA_SOURCE))
     parser = argparse.ArgumentParser()
     parser.add_argument("event")
     parser.add_argument("--timeout-seconds", type=float, default=60.0)
