@@ -3,12 +3,9 @@ mode, against the real MLflow server, with the champion alias as the only fact a
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-
 import pytest
 
-from tests.reliability.race_worker import serve
+from tests.reliability.race_worker import race
 from tests.support import full_state, invoke, received_notifications, register_model
 
 CONTENDERS = 4
@@ -120,33 +117,13 @@ def test_a_rollback_moves_the_alias_back(alias_env, mlflow_client):
 
 
 def test_concurrent_promotions_converge_on_one_holder(alias_env, mlflow_url, mlflow_client, moto):
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(CONTENDERS)
-    results = context.Queue()
-    env = {
-        "MLFLOW_TRACKING_URI": mlflow_url,
-        "ALERTS_ENABLED": "false",
-        "PROMOTION_MODE": "alias",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "PYTHONPATH": os.pathsep.join(["lambda_src", "."]),
-    }
-    queues = [context.Queue() for _ in range(CONTENDERS)]
-    workers = [context.Process(target=serve, args=(env, barrier, q, results), daemon=True) for q in queues]
-    for worker in workers:
-        worker.start()
-    outcomes = []
-    try:
-        for _ in range(TRIALS):
-            name = _model(mlflow_client, CONTENDERS + 1)
-            for queue, version in zip(queues, ["2", "3", "4", "5"], strict=True):
-                queue.put((name, version))
-            answers = dict(results.get(timeout=120) for _ in range(CONTENDERS))
-            outcomes.append((name, answers, _holder(mlflow_client, name)))
-    finally:
-        for queue in queues:
-            queue.put(None)
-        for worker in workers:
-            worker.join(timeout=30)
+    races = race(
+        {"MLFLOW_TRACKING_URI": mlflow_url, "ALERTS_ENABLED": "false", "PROMOTION_MODE": "alias"},
+        lambda: _model(mlflow_client, CONTENDERS + 1),
+        trials=TRIALS,
+        contenders=CONTENDERS,
+    )
+    outcomes = [(r.name, r.answers, _holder(mlflow_client, r.name)) for r in races]
 
     for name, answers, holder in outcomes:
         assert all("error" not in answer for answer in answers.values()), answers

@@ -3,11 +3,7 @@ exactly one champion, and each invocation's result tells the truth about what it
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import time
-
-from tests.reliability.race_worker import serve
+from tests.reliability.race_worker import race
 from tests.support import register_model, stages
 
 TRIALS = 20
@@ -15,36 +11,15 @@ CONTENDERS = 4
 
 
 def test_concurrent_promotions_leave_exactly_one_champion(mlflow_url, mlflow_client, moto, record_fault):
-    context = multiprocessing.get_context("spawn")
-    barrier = context.Barrier(CONTENDERS)
-    results = context.Queue()
-    env = {
-        "MLFLOW_TRACKING_URI": mlflow_url,
-        "ALERTS_ENABLED": "false",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "PYTHONPATH": os.pathsep.join(["lambda_src", "."]),
-    }
-    queues = [context.Queue() for _ in range(CONTENDERS)]
-    workers = [context.Process(target=serve, args=(env, barrier, q, results), daemon=True) for q in queues]
-    for worker in workers:
-        worker.start()
-    outcomes = []
-    slowest = 0.0
-    try:
-        for _ in range(TRIALS):
-            # champion v1 and four challengers, each promoted by its own process at the same moment
-            name = register_model(mlflow_client, ["Production"] + ["Staging"] * CONTENDERS)
-            for queue, version in zip(queues, ["2", "3", "4", "5"], strict=True):
-                queue.put((name, version))
-            started = time.monotonic()
-            answers = dict(results.get(timeout=120) for _ in range(CONTENDERS))
-            slowest = max(slowest, time.monotonic() - started)
-            outcomes.append((name, answers, stages(mlflow_client, name)))
-    finally:
-        for queue in queues:
-            queue.put(None)
-        for worker in workers:
-            worker.join(timeout=30)
+    # champion v1 and four challengers, each promoted by its own process at the same moment
+    races = race(
+        {"MLFLOW_TRACKING_URI": mlflow_url, "ALERTS_ENABLED": "false"},
+        lambda: register_model(mlflow_client, ["Production"] + ["Staging"] * CONTENDERS),
+        trials=TRIALS,
+        contenders=CONTENDERS,
+    )
+    outcomes = [(r.name, r.answers, stages(mlflow_client, r.name)) for r in races]
+    slowest = max(r.seconds for r in races)
 
     superseded = 0
     for name, answers, final in outcomes:
