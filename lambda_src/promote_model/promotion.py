@@ -40,10 +40,10 @@ ROLLED_BACK_TO_TAG = "rolled_back_to"  # on a champion a rollback abandoned: nev
 # verification reads the versions updated since our transition minus this much (server clock).
 CONCURRENCY_WINDOW_MS = 60_000
 STAGE_MODE, ALIAS_MODE = "stage", "alias"
-# When concurrent transitions archived each other and left no champion: how often to restore one,
-# after a random pause of up to this long, so that one invocation goes first.
-MAX_EMPTY_REPAIRS = 3
-EMPTY_REPAIR_JITTER_SECONDS = 0.3
+# The verification reads, repairs and reads again until exactly one champion is left, at most this
+# many rounds; when concurrent transitions left none, it pauses up to 0.2 s, 0.4 s, 0.8 s, ... first.
+MAX_SETTLE_ROUNDS = 6
+EMPTY_REPAIR_JITTER_SECONDS = 0.2
 
 
 class Registry(Protocol):
@@ -437,26 +437,30 @@ def _settle_champion(context: _Context, promoted: ModelVersion) -> tuple[str | N
     verification read found.
     """
     since = promoted.last_updated_timestamp - CONCURRENCY_WINDOW_MS
+    registry, name = context.registry, context.name
     try:
-        recent = context.registry.versions_updated_since(context.name, since)
+        recent = registry.versions_updated_since(name, since)
         champions = _champions(recent)
-        for _ in range(MAX_EMPTY_REPAIRS):
+        for attempt in range(MAX_SETTLE_ROUNDS):
+            if len(champions) == 1:
+                return champions[0].version, recent
             if champions:
-                break
-            context.pause(random.uniform(0.0, EMPTY_REPAIR_JITTER_SECONDS))
-            champions = _champions(context.registry.versions_updated_since(context.name, since))
-            if not champions:
-                context.registry.transition_to_production(context.name, promoted.version)
-                champions = _champions(context.registry.versions_updated_since(context.name, since))
+                # Archive the losers, then look again: a version archived on a stale view may have been
+                # transitioned again meanwhile, and only a fresh read can say one champion is left.
+                winner = max(champions, key=lambda v: (v.last_updated_timestamp, int(v.version)))
+                losers = [partial(registry.archive, name, v.version) for v in champions if v != winner]
+                if any(isinstance(result, PromotionError) for result in context.together(*losers)):
+                    return None, recent
+            else:
+                # None left: wait a random moment (longer each round, so that contenders spread out),
+                # and if there is still none, restore our own; whoever goes first wins.
+                context.pause(random.uniform(0.0, EMPTY_REPAIR_JITTER_SECONDS * 2**attempt))
+                if not _champions(registry.versions_updated_since(name, since)):
+                    registry.transition_to_production(name, promoted.version)
+            champions = _champions(registry.versions_updated_since(name, since))
     except PromotionError:
         return None, []
-    if not champions:
-        return None, recent
-    winner = max(champions, key=lambda v: (v.last_updated_timestamp, int(v.version)))
-    losers = [partial(context.registry.archive, context.name, v.version) for v in champions if v != winner]
-    if any(isinstance(result, PromotionError) for result in context.together(*losers)):
-        return None, recent
-    return winner.version, recent
+    return None, recent
 
 
 def _champions(versions: list[ModelVersion]) -> list[ModelVersion]:
