@@ -13,7 +13,6 @@ import json
 import socket
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 from promote_model.approval import ApprovalDecisionError, Decision, send_decision
@@ -46,10 +45,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(request.reason)  # bad usage: exit 2, before any setting is read
     try:
         runtime = Runtime.from_environ()
-        result: PromotionResult = runtime.promote(request, actor=_cli_user(), remaining_time_millis=None)
-        if not request.dry_run:
-            detail = {**result.to_dict(), "outcome": result.outcome, "execution_id": None}
-            result = replace(result, event_sent=runtime.publish_outcome(detail))
+        result: PromotionResult = runtime.announce(
+            runtime.promote(request, actor=_cli_user(), remaining_time_millis=None), execution_id=None
+        )
     except PromotionError as error:
         _print_error(error, as_json=args.json)
         return EXIT_ERROR

@@ -6,7 +6,6 @@ raised so Step Functions sees their class name as the error type (docs/design.md
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from promote_model.errors import PromotionError
@@ -68,14 +67,9 @@ def handle(event: Any, *, actor: str, remaining_time_millis: int | None) -> Prom
         result = runtime.promote(request, actor=actor, remaining_time_millis=remaining_time_millis)
         if runtime.settings.alerts_active and isinstance(result, Promoted) and not _announced(result):
             record_notification_failure(result.model_name, result.new_version)
-    if not result.to_dict().get("dry_run"):
-        result = replace(result, event_sent=runtime.publish_outcome(_outcome_detail(result, _execution_id(event))))
+    result = runtime.announce(result, _execution_id(event))
     record_outcome(result)
     return result
-
-
-def _outcome_detail(result: PromotionResult, execution_id: str | None) -> dict[str, Any]:
-    return {**result.to_dict(), "outcome": result.outcome, "execution_id": execution_id}
 
 
 def _error_detail(error: PromotionError, model_name: str | None, execution_id: str | None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import cached_property
 from typing import Any
 
@@ -19,7 +20,7 @@ from promote_model.http_client import RegistryHttpClient, new_pool
 from promote_model.promotion import PromotionPolicy, promote
 from promote_model.registry import MLflowAdapter
 from promote_model.request import PromotionRequest
-from promote_model.results import PromotionResult
+from promote_model.results import DryRun, NotPromoted, PromotionResult
 from promote_model.settings import ModelManagementSettings
 from promote_model.together import AtOnce
 
@@ -62,6 +63,14 @@ class Runtime:
             pool=self._pool,
         )
         return MLflowAdapter(http, deadline)
+
+    def announce(self, result: PromotionResult, execution_id: str | None) -> PromotionResult:
+        """``result`` with ``event_sent`` after its ``Model Promotion`` event; a dry run sends none.
+        One place for the handler and the CLI."""
+        if isinstance(result, DryRun) or (isinstance(result, NotPromoted) and result.dry_run):
+            return result
+        detail = {**result.to_dict(), "outcome": result.outcome, "execution_id": execution_id}
+        return replace(result, event_sent=self.publish_outcome(detail))
 
     def publish_outcome(self, detail: dict[str, Any]) -> bool:
         """The ``Model Promotion`` event with ``detail`` plus the environment; ``False`` when off or failed."""
