@@ -10,7 +10,6 @@ import base64
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, Protocol
 
 SAGEMAKER_MLFLOW_SERVICE = "sagemaker-mlflow"  # the SigV4 service name of managed MLflow tracking servers
@@ -114,17 +113,12 @@ class SageMakerSigV4Auth:
         return False  # botocore refreshes the role's credentials itself; a 401 here is not a stale password
 
     def _current_credentials(self) -> Any:
-        source = self._credentials if self._credentials is not None else _role_credentials()
+        source = self._credentials
+        if source is None:
+            import boto3
+
+            source = self._credentials = boto3.Session().get_credentials()
         return source.get_frozen_credentials() if source is not None else None
-
-
-@cache
-def _role_credentials() -> Any:
-    """The function's credential provider, made once per execution environment (a boto3 session costs
-    tens of milliseconds); it refreshes credentials that expire, so keeping it is safe."""
-    import boto3
-
-    return boto3.Session().get_credentials()
 
 
 def _basic_header(credentials: Credentials) -> str:
