@@ -7,10 +7,10 @@ The secret is read through Powertools Parameters, cached across warm invocations
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from promote_model.auth import BasicAuth, BearerAuth, Credentials, RequestAuth, SageMakerSigV4Auth
+from promote_model.aws_clients import secrets_provider
 from promote_model.errors import ConfigurationError
 from promote_model.quiet_sdk import sdk_wire_logging_off
 from promote_model.settings import ModelManagementSettings
@@ -49,7 +49,7 @@ def _read_secret(secret_arn: str, *, fresh: bool = False) -> Any:
 
     try:
         with sdk_wire_logging_off():
-            return _secrets_provider().get(
+            return secrets_provider().get(
                 secret_arn, transform="json", max_age=SECRET_MAX_AGE_SECONDS, force_fetch=fresh
             )
     except (GetParameterError, TransformParameterError) as error:
@@ -77,17 +77,6 @@ def _token(value: Any) -> str:
 
 def _non_empty(value: Any) -> bool:
     return isinstance(value, str) and bool(value)
-
-
-@cache
-def _secrets_provider() -> Any:
-    import boto3
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
-    from botocore.config import Config
-
-    # Bounded, so an unreachable Secrets Manager fails in seconds, not minutes.
-    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
-    return SecretsProvider(boto3_client=boto3.client("secretsmanager", config=config))
 
 
 def _malformed() -> ConfigurationError:

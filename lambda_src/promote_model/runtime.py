@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any
 
 from promote_model.alerts import SnsAlertPublisher
+from promote_model.aws_clients import bounded_client
 from promote_model.credentials import resolve_auth
 from promote_model.deadline import Deadline
 from promote_model.events import EventBridgePublisher
@@ -100,9 +101,4 @@ class Runtime:
 
 
 def _aws_client(service: str) -> Any:
-    import boto3
-    from botocore.config import Config
-
-    # Bounded, so an unreachable service costs seconds, not the invocation.
-    config = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"})
-    return boto3.client(service, config=config)
+    return bounded_client(service)
