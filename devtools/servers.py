@@ -44,12 +44,16 @@ def free_port() -> int:
 
 @contextmanager
 def mlflow_server(
-    workdir: Path, *, basic_auth_admin_password: str | None = None, mlflow_bin: Path | None = None
+    workdir: Path,
+    *,
+    basic_auth_admin_password: str | None = None,
+    mlflow_bin: Path | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[RunningServer]:
     """A real ``mlflow server`` with a SQLite backend; with a password, the basic-auth app.
 
     ``mlflow_bin`` runs another MLflow than the dev venv's (an older server from its own venv,
-    see ``devtools.server_venvs``).
+    see ``devtools.server_venvs``); ``extra_env`` adds server settings (``webhook_server_env``).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -61,7 +65,7 @@ def mlflow_server(
         "--host", "127.0.0.1", "--port", str(port), "--workers", "1",
     ]  # fmt: skip
     # The server's own helpers (gunicorn, alembic) come first on PATH, never the dev venv's.
-    env = {**_QUIET_ENV, "PATH": f"{mlflow.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env = {**_QUIET_ENV, **(extra_env or {}), "PATH": f"{mlflow.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     if basic_auth_admin_password is not None:
         config = workdir / "basic_auth.ini"
         config.write_text(
@@ -79,6 +83,20 @@ def mlflow_server(
         }
     with _process(command, workdir / "mlflow-server.log", env, f"http://127.0.0.1:{port}", "/health") as server:
         yield server
+
+
+def webhook_server_env() -> dict[str, str]:
+    """An MLflow 3 server's settings to deliver registry webhooks to a receiver on loopback: plain
+    http and private addresses allowed (production keeps both off), a Fernet key to store webhook
+    secrets, and no cache of the webhook list, so a webhook delivers from the moment it exists."""
+    from cryptography.fernet import Fernet
+
+    return {
+        "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+        "MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS": "true",
+        "MLFLOW_WEBHOOK_SECRET_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "MLFLOW_WEBHOOK_CACHE_TTL": "0",
+    }
 
 
 @contextmanager
