@@ -58,9 +58,7 @@ class Receiver:
 
 
 @pytest.fixture
-def receiver(
-    moto: RunningServer, webhook_client: MlflowClient, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Receiver]:
+def receiver(moto: RunningServer, webhook_client: MlflowClient, monkeypatch: pytest.MonkeyPatch) -> Iterator[Receiver]:
     suffix = os.urandom(4).hex()
     secret = f"whsec-{os.urandom(16).hex()}"
     state_machine_arn = boto3.client("stepfunctions").create_state_machine(
