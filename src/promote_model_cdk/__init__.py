@@ -6,6 +6,8 @@
   catches and a Choice on the result, to compose into your retraining workflow.
 - ``MlflowAuth``: ``basic``, ``token``, ``sagemaker`` or ``none``.
 - ``ApprovalGate``: hold each promotion of a fragment for a person (approve/reject by task token).
+- ``PromotionTrigger``: MLflow's own registry webhooks start the promotion workflow (a signed,
+  replay-safe receiver behind a Lambda Function URL).
 
 The constructs are imported on first use, so that the ``promote-model`` command, which lives in
 this package too, starts without loading the CDK (and its Node.js process).
@@ -20,15 +22,17 @@ if TYPE_CHECKING:
     from promote_model_cdk.auth import MlflowAuth
     from promote_model_cdk.fragment import ApprovalGate, PromoteModelFragment
     from promote_model_cdk.function import PromoteModel
+    from promote_model_cdk.trigger import PromotionTrigger
 
 __version__ = "1.0.0"
-__all__ = ["ApprovalGate", "MlflowAuth", "PromoteModel", "PromoteModelFragment", "__version__"]
+__all__ = ["ApprovalGate", "MlflowAuth", "PromoteModel", "PromoteModelFragment", "PromotionTrigger", "__version__"]
 
 _MODULE_OF = {
     "MlflowAuth": "promote_model_cdk.auth",
     "PromoteModel": "promote_model_cdk.function",
     "PromoteModelFragment": "promote_model_cdk.fragment",
     "ApprovalGate": "promote_model_cdk.fragment",
+    "PromotionTrigger": "promote_model_cdk.trigger",
 }
 
 

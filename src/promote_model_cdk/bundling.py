@@ -21,6 +21,7 @@ from typing import Any
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
 
 from promote_model_cdk.constants import FUNCTION_PYTHON_VERSION
 from promote_model_cdk.package_data import (
@@ -127,4 +128,16 @@ def handler_code() -> lambda_.Code:
                 f"&& python {_COMPILE} /asset-output",
             ],
         ),
+    )
+
+
+def dependencies_layer(scope: Construct, id: str) -> lambda_.LayerVersion:
+    """The layer of the function's third-party packages, for the promotion function and the webhook receiver."""
+    return lambda_.LayerVersion(
+        scope,
+        id,
+        code=dependencies_layer_code(),
+        compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
+        compatible_architectures=[lambda_.Architecture.X86_64],
+        description="promote-model runtime dependencies (promote_model_cdk/layer/requirements.txt)",
     )

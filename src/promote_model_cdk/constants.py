@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 HANDLER = "promote_model.handler.lambda_handler"
+WEBHOOK_HANDLER = "promote_model.webhook.lambda_handler"
+WEBHOOK_TIMEOUT_SECONDS = 15  # a secret read and one StartExecution, each bounded to seconds
+WEBHOOK_RESERVED_CONCURRENCY = 2  # beyond it Lambda answers 429, and MLflow retries on 429
+DEFAULT_TRIGGER_ALIAS = "challenger"
 SERVICE_NAME = "promote-model"
 METRICS_NAMESPACE = "PromoteModel"
 FUNCTION_TIMEOUT_SECONDS = 60

@@ -22,7 +22,7 @@ from constructs import Construct
 
 from promote_model_cdk.alerts import create_alert_topic, create_encryption_key
 from promote_model_cdk.auth import MlflowAuth
-from promote_model_cdk.bundling import dependencies_layer_code, handler_code
+from promote_model_cdk.bundling import dependencies_layer, handler_code
 from promote_model_cdk.constants import (
     DEFAULT_PROMOTION_ALIAS,
     DEFAULT_REGISTRY_NAME,
@@ -208,14 +208,7 @@ class PromoteModel(Construct):
         return settings
 
     def _layer(self) -> lambda_.LayerVersion:
-        return lambda_.LayerVersion(
-            self,
-            "Dependencies",
-            code=dependencies_layer_code(),
-            compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
-            compatible_architectures=[lambda_.Architecture.X86_64],
-            description="promote-model runtime dependencies (promote_model_cdk/layer/requirements.txt)",
-        )
+        return dependencies_layer(self, "Dependencies")
 
     def _log_group(self, retention: logs.RetentionDays) -> logs.LogGroup:
         return logs.LogGroup(
