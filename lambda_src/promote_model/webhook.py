@@ -36,6 +36,7 @@ def reset() -> None:
     """Forget settings and clients, as a new execution environment would (for tests)."""
     global _settings, _stepfunctions
     _settings, _stepfunctions = None, None
+    secrets_provider.cache_clear()
 
 
 @metrics.log_metrics
@@ -58,7 +59,7 @@ def _handle(event: Any) -> dict[str, Any]:
     body = _raw_body(event)
     if body is None:
         return _answer(400, "rejected", "the body is not valid base64", metric="WebhookRejected")
-    verdict = verify_delivery(headers, body, secret=lambda: _secret(settings.secret_arn), now=time.time())
+    verdict = verify_delivery(headers, body, secrets=lambda: _secrets(settings.secret_arn), now=time.time())
     if isinstance(verdict, Rejected):
         return _answer(401, "rejected", verdict.reason, metric="WebhookRejected")
     delivery = {"delivery_id": verdict.delivery_id}
@@ -96,7 +97,8 @@ def _stepfunctions_client() -> Any:
     return _stepfunctions
 
 
-def _secret(secret_arn: str) -> str:
+def _secrets(secret_arn: str) -> list[str]:
+    """The signing secret; during a rotation, one per line (the new and the old one both verify)."""
     from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
     try:
@@ -108,11 +110,12 @@ def _secret(secret_arn: str) -> str:
         raise ConfigurationError(
             f"could not read the webhook secret named by WEBHOOK_SECRET_ARN ({code or type(cause or error).__name__})"
         ) from None
-    if not isinstance(value, str) or not value:
+    secrets = [line.strip() for line in value.splitlines() if line.strip()] if isinstance(value, str) else []
+    if not secrets:
         raise ConfigurationError(
             "the secret named by WEBHOOK_SECRET_ARN must hold the signing secret as a plain string"
         )
-    return value
+    return secrets
 
 
 def _method(event: dict[str, Any]) -> str | None:

@@ -12,7 +12,7 @@ import base64
 import binascii
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 DELIVERY_ID_HEADER = "x-mlflow-delivery-id"
@@ -37,12 +37,12 @@ class Rejected:
 
 
 def verify_delivery(
-    headers: Mapping[str, str], body: bytes, *, secret: Callable[[], str], now: float
+    headers: Mapping[str, str], body: bytes, *, secrets: Callable[[], Sequence[str]], now: float
 ) -> Verified | Rejected:
     """Check the three headers (names lower-cased, as a Function URL passes them) against ``body``,
-    the raw bytes received. ``secret`` is asked for only once the headers are well-formed, so junk
-    requests cost no secret read. Compares in constant time; any ``v1`` signature of a
-    space-separated list may match (a sender rotating its secret signs with both)."""
+    the raw bytes received. ``secrets`` (the current one, and during a rotation the previous one) are
+    asked for only once the headers are well-formed, so junk requests cost no secret read. Compares
+    in constant time; any ``v1`` signature of a space-separated list may match."""
     delivery_id = headers.get(DELIVERY_ID_HEADER, "")
     timestamp = headers.get(TIMESTAMP_HEADER, "")
     signatures = headers.get(SIGNATURE_HEADER, "")
@@ -57,9 +57,9 @@ def verify_delivery(
     offered = _offered_signatures(signatures)
     if not offered:
         return Rejected("malformed X-MLflow-Signature header")
-    expected = _signature(secret(), delivery_id, timestamp, body)
-    # Every candidate is compared, so the time taken does not say which one (or how much) matched.
-    matches = [hmac.compare_digest(expected, candidate) for candidate in offered]
+    expected = [_signature(secret, delivery_id, timestamp, body) for secret in secrets()]
+    # Every pair is compared, so the time taken does not say which one (or how much) matched.
+    matches = [hmac.compare_digest(mine, theirs) for mine in expected for theirs in offered]
     return Verified(delivery_id) if any(matches) else Rejected("signature does not match")
 
 

@@ -27,7 +27,7 @@ def _headers(**overrides: str) -> dict[str, str]:
 
 
 def _verify(headers: dict[str, str], body: bytes = BODY, *, now: float = NOW) -> Verified | Rejected:
-    return verify_delivery(headers, body, secret=lambda: SECRET, now=now)
+    return verify_delivery(headers, body, secrets=lambda: [SECRET], now=now)
 
 
 def test_a_correct_signature_within_five_minutes_verifies():
@@ -43,11 +43,18 @@ def test_any_v1_signature_of_a_list_may_match_and_other_versions_are_skipped():
     assert isinstance(_verify(_headers(**{"x-mlflow-signature": other})), Rejected)
 
 
+def test_during_a_rotation_the_old_and_the_new_secret_both_verify():
+    signed_with_old = _headers(**{"x-mlflow-signature": sign("old", "d-1", str(NOW), BODY)})
+
+    assert verify_delivery(signed_with_old, BODY, secrets=lambda: [SECRET, "old"], now=NOW) == Verified("d-1")
+    assert isinstance(verify_delivery(signed_with_old, BODY, secrets=lambda: [SECRET], now=NOW), Rejected)
+
+
 def test_the_secret_is_not_read_for_a_request_without_the_headers():
-    def no_secret() -> str:
+    def no_secret() -> list[str]:
         raise AssertionError("the secret was read for a request that could not be authentic")
 
-    assert isinstance(verify_delivery({}, BODY, secret=no_secret, now=NOW), Rejected)
+    assert isinstance(verify_delivery({}, BODY, secrets=no_secret, now=NOW), Rejected)
 
 
 def test_a_rejection_never_carries_the_expected_signature():

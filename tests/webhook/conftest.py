@@ -76,8 +76,9 @@ def receiver(moto: RunningServer, webhook_client: MlflowClient, monkeypatch: pyt
         registered = webhook_client.create_webhook(
             name=f"promote-model-{suffix}", url=url.url, events=TRIGGER_EVENTS, secret=secret
         )
+        receiver = Receiver(url, state_machine_arn, secret, secret_arn, registered.webhook_id)
         try:
-            yield Receiver(url, state_machine_arn, secret, secret_arn, registered.webhook_id)
+            yield receiver
         finally:
-            webhook_client.delete_webhook(registered.webhook_id)
+            webhook_client.delete_webhook(receiver.webhook_id)  # a test may have replaced it
             webhook.reset()

@@ -274,3 +274,51 @@ def test_an_unreadable_secret_is_a_server_error_and_starts_nothing(receiver, web
 
     assert (status, answer["reason"]) == (500, "the receiver is misconfigured (see its log)")
     assert receiver.executions() == []
+
+
+def test_during_a_secret_rotation_both_secrets_verify(receiver, webhook_client):
+    from promote_model import webhook
+
+    new_secret = f"whsec-{uuid.uuid4().hex}"
+    # step 1 of docs/webhooks.md: the receiver's secret holds the new one and the old one
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=receiver.secret_arn, SecretString=f"{new_secret}\n{receiver.secret}"
+    )
+    webhook.reset()  # a fresh environment; a warm one picks the change up within 5 minutes
+    name = _model_with_versions(webhook_client, 2)
+    _wait_for_model_events(receiver, 2)
+    signed_with_old = _alias_delivery(receiver, webhook_client, name, "1")
+    # step 2: MLflow signs with the new one
+    webhook_client.update_webhook(receiver.webhook_id, secret=new_secret)
+    signed_with_new = _alias_delivery(receiver, webhook_client, name, "2")
+
+    assert (signed_with_old.status, signed_with_new.status) == (202, 202)
+    assert len(receiver.executions()) == 2
+
+
+def test_the_documented_rest_call_registers_a_webhook_that_delivers(receiver, webhook_client, webhook_mlflow_url):
+    # the call of docs/webhooks.md, on MLflow's REST API instead of MlflowClient.create_webhook
+    registration = {
+        "name": f"promote-model-rest-{uuid.uuid4().hex[:8]}",
+        "url": receiver.url,
+        # the proto's enum names: lower-case ones are read as unspecified and answered 500
+        "events": [{"entity": "MODEL_VERSION_ALIAS", "action": "CREATED"}],
+        "secret": receiver.secret,
+    }
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        f"{webhook_mlflow_url}/api/2.0/mlflow/webhooks",
+        data=json.dumps(registration).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+        registered = json.loads(response.read())["webhook"]
+    webhook_client.delete_webhook(receiver.webhook_id)
+    receiver.webhook_id = registered["webhook_id"]
+    name = _model_with_versions(webhook_client, 1)  # model_version.created: not subscribed here
+
+    delivery = _alias_delivery(receiver, webhook_client, name, "1")
+
+    assert delivery.status == 202
+    assert len(receiver.function_url.deliveries) == 1
+    assert len(receiver.executions()) == 1
