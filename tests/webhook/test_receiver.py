@@ -322,3 +322,11 @@ def test_the_documented_rest_call_registers_a_webhook_that_delivers(receiver, we
     assert delivery.status == 202
     assert len(receiver.function_url.deliveries) == 1
     assert len(receiver.executions()) == 1
+
+
+def test_mlflows_test_delivery_proves_the_url_and_secret_and_starts_nothing(receiver, webhook_client):
+    result = webhook_client.test_webhook(receiver.webhook_id, event="model_version_alias.created")
+
+    assert (result.success, result.response_status) == (True, 200)
+    assert json.loads(result.response_body)["outcome"] == "ignored"
+    assert receiver.executions() == []
