@@ -4,7 +4,11 @@ Synthesizes the dev stack with the CDK CLI (with the approval gate on, as prod h
 and moto, registers a champion and a challenger, and runs the synthesized state machine (from cdk.out)
 in a real ASL interpreter whose PromoteModel task is the bundled handler (from cdk.out). The approval
 request is printed as a subscriber receives it, and approved with `promote-model approve TOKEN`
-(`--reject` rejects it instead). Everything it starts is stopped on exit, on failure and on Ctrl-C.
+(`--reject` rejects it instead). With `--webhook` (`make demo DEMO_ARGS=--webhook`), the workflow is
+started the event-driven way instead (docs/webhooks.md): the demo sets the `challenger` alias, MLflow
+delivers its signed webhook to the receiver behind a loopback Function URL, and the execution the
+receiver starts (recorded by moto's Step Functions) is the one run. Everything it starts is stopped
+on exit, on failure and on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -22,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from devtools.approver import Approver
+from devtools.demo_webhook import start_by_webhook
 from devtools.local_task_tokens import task_token_server
 from devtools.local_workflow import ROOT, SynthesizedStack, run_execution
-from devtools.servers import mlflow_server, moto_server
+from devtools.servers import mlflow_server, moto_server, webhook_server_env
 
 MODEL = "PascalStrategy"
 STACK = "PromoteModel-dev"
@@ -42,20 +47,28 @@ LOCAL_AWS = {
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make demo", description=__doc__.splitlines()[0])
     parser.add_argument("--reject", action="store_true", help="reject the approval request instead of approving it")
-    reject = parser.parse_args(argv).reject
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="start the workflow from MLflow's webhook on setting the challenger alias",
+    )
+    args = parser.parse_args(argv)
+    reject = args.reject
     try:
         with ExitStack() as cleanup:
             workdir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="promote-model-demo-")))
             stack = _synthesize()
             _step(2, "Starting local servers")
             moto = cleanup.enter_context(moto_server(workdir / "moto"))
-            mlflow = cleanup.enter_context(mlflow_server(workdir / "mlflow"))
+            mlflow = cleanup.enter_context(
+                mlflow_server(workdir / "mlflow", extra_env=webhook_server_env() if args.webhook else None)
+            )
             tokens = cleanup.enter_context(task_token_server())
             print(f"      MLflow tracking server  {mlflow.url}  (SQLite)\n      moto (SNS, SQS, Secrets) {moto.url}")
             print(f"      Step Functions task tokens {tokens.url}")
             approver = Approver("reject", ["--reason", "rejected in the demo"]) if reject else Approver("approve")
             approver.on_request = _print_request
-            _demo(stack, mlflow.url, moto.url, workdir, approver, tokens)
+            _demo(stack, mlflow.url, moto.url, workdir, approver, tokens, cleanup if args.webhook else None)
     except KeyboardInterrupt:
         print("\nInterrupted: local servers stopped.", file=sys.stderr)
         return 130
@@ -81,7 +94,13 @@ def _synthesize() -> SynthesizedStack:
 
 
 def _demo(
-    stack: SynthesizedStack, mlflow_url: str, moto_url: str, workdir: Path, approver: Approver, tokens: Any
+    stack: SynthesizedStack,
+    mlflow_url: str,
+    moto_url: str,
+    workdir: Path,
+    approver: Approver,
+    tokens: Any,
+    webhook_cleanup: ExitStack | None,
 ) -> None:
     os.environ.update(LOCAL_AWS, AWS_ENDPOINT_URL=moto_url, MLFLOW_DISABLE_TELEMETRY="true")
     # The demo arranges its champion with MLflow's stage API, deprecated but what the spec uses.
@@ -111,15 +130,18 @@ def _demo(
     print(f"      topic {topic_arn}\n      secret {secret_arn}")
     before = _stages(client)
 
+    workflow_input: dict[str, Any] = WORKFLOW_INPUT
+    if webhook_cleanup is not None:
+        workflow_input = start_by_webhook(client, MODEL, "2", workdir, webhook_cleanup)
     _step(4, "Running the synthesized state machine in aws-local-stepfunctions")
-    print(f"      input {json.dumps(WORKFLOW_INPUT)}")
+    print(f"      input {json.dumps(workflow_input)}")
     references = stack.local_references(function_arn=FUNCTION_ARN, topic_arn=topic_arn, secret_arn=secret_arn)
     handler_log = workdir / "handler.log"
     approver.start(sqs, queue_url, tokens)
     with handler_log.open("w") as log:
         execution = run_execution(
             stack,
-            WORKFLOW_INPUT,
+            workflow_input,
             references=references,
             environment={
                 "MLFLOW_TRACKING_URI": mlflow_url,
