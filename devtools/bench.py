@@ -6,7 +6,7 @@ the Lambda runtime provides it), starts a real MLflow server, and measures init,
 invocations (with the defaults and with detailed tracing too), peak RSS, MLflow requests and
 sequential round trips per promotion (devtools/bench_counts.py), bundle sizes, what the Powertools
 Tracer costs at import, and how a promotion's cost grows with a model's history
-(devtools/bench_growth.py). Every timing runs in a fresh child process of the same interpreter
+(devtools/bench_growth.py), and the webhook receiver's cold start (devtools/bench_receiver.py). Every timing runs in a fresh child process of the same interpreter
 (devtools/bench_children.py, devtools/bench_worker.py). Prints the tables and writes them, with the
 machine it ran on, to docs/performance.md (devtools/bench_report.py).
 """
@@ -34,6 +34,8 @@ from typing import Any
 from devtools.bench_children import ROOT, WORK, Children, Variant, check_promoted, log
 from devtools.bench_counts import promotion_rounds
 from devtools.bench_growth import GrowthPlan, growth_database, measure_growth
+from devtools.bench_receiver import MODULE as RECEIVER_MODULE
+from devtools.bench_receiver import receiver_cold_starts
 from devtools.bench_registry import Registry
 from devtools.bench_report import BundleSize, Plan, Report, machine
 from devtools.bench_routes import write_costs
@@ -306,6 +308,7 @@ def main(argv: Sequence[str] | None = None) -> None:
             "baseline": timer("baseline-init", baseline.paths, f"import {BASELINE_MODULE}", baseline.env),
             "ours-traced": timer("ours-init-traced", ours.paths, f"import {OURS_MODULE}", traced),
             "ours-local": timer("ours-init-local", ours.paths, f"import {OURS_MODULE}", local),
+            "receiver": timer("receiver-init", ours.paths, f"import {RECEIVER_MODULE}"),
             "ours-traced-httplib": timer(
                 "ours-init-traced-httplib", ours.paths, f"{HTTPLIB_ONLY_TRACER}import {OURS_MODULE}", traced
             ),
@@ -333,6 +336,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         log(f"writes alone and together: {plan.writes} of each")
         writes = write_costs(server.url, registry.post, plan.writes)
     growth = measure_growth(children, growth_db, (ours, baseline), plan.growth)
+    log(f"webhook receiver: {plan.cold} cold invocations")
+    receiver_cold = receiver_cold_starts(children, ours.paths, in_task_root, plan.cold)
 
     log("bundle sizes")
     ours_size = bundle_size(
@@ -359,6 +364,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         boto3_version=_pinned("boto3"),
         lambda_provided=sorted(LAMBDA_PROVIDED),
         warmup=WARMUP,
+        receiver_cold=receiver_cold,
     )
     print(report.console())
     log(f"done in {minutes} min {seconds:02d} s")

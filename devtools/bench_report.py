@@ -127,6 +127,7 @@ class Report:
     boto3_version: str
     lambda_provided: list[str]
     warmup: int  # untimed warm invocations before the timed ones
+    receiver_cold: list[dict[str, Any]]  # the webhook receiver's cold invocations (devtools/bench_receiver.py)
 
     def rows(self) -> list[Row]:
         init = {name: median(values) for name, values in self.init.items()}
@@ -225,6 +226,23 @@ class Report:
              vs_floor("ours-traced-httplib")],
         ]  # fmt: skip
 
+    def receiver_rows(self) -> list[list[str]]:
+        init = median(self.init["receiver"])
+        total = [a["total_ms"] for a in self.receiver_cold]
+        return [
+            ["Init: import promote_model.webhook (median)", _ms(init)],
+            ["Cold invocation p50 (init + 1 signed delivery: secret read, StartExecution)", _ms(median(total))],
+            [
+                "Cold: the delivery alone, after the import (p50)",
+                _ms(median([a["invoke_ms"] for a in self.receiver_cold])),
+            ],
+            ["Cold invocation p95", _ms(p95(total))],
+            [
+                "Peak RSS of a cold invocation (median)",
+                _mb(median([a["peak_rss_kb"] * 1024 for a in self.receiver_cold])),
+            ],
+        ]
+
     def console(self) -> str:
         rows = [[r.metric, r.ours, r.baseline, r.ratio, r.target, _met(r.met).strip("*")] for r in self.rows()]
         widths = [max(len(row[i]) for row in [list(HEADERS), *rows]) for i in range(len(HEADERS))]
@@ -244,6 +262,7 @@ class Report:
                           "Growth: versions | ours p50 | p95 | baseline p50 | p95 | ours RSS | baseline RSS:", *growth,
                           "Reads alone, per size:", *routes, "  " + self.growth_note(), "",
                           "Writes:", *(f"  {label}: {_ms(ms)}" for label, ms in self.writes.items()), "",
+                          "Webhook receiver:", *(f"  {label}: {value}" for label, value in self.receiver_rows()), "",
                           self.unmet_section(), ""])  # fmt: skip
 
     def round_rows(self) -> list[list[str]]:
@@ -399,6 +418,16 @@ running, median of {ROUTE_SAMPLES} (the server's time plus loopback), per model 
 {markdown_table(["MLflow request", *(f"{size:,} versions" for size in SIZES)], self.route_rows())}
 
 {self.growth_note()}
+
+### The webhook receiver's cold start
+
+`promote_model.webhook` (docs/webhooks.md) from the same code and layer assets, in fresh interpreters
+as above: the import (median of {plan.init}), and {plan.cold} cold invocations (after one discarded), each
+answering one signed delivery of the challenger alias as a Function URL passes it: it reads the
+signing secret (Secrets Manager) and starts one execution (Step Functions), both played by a moto
+server on loopback, so the AWS calls cost loopback time only.
+
+{markdown_table(["Receiver", "Value"], self.receiver_rows())}
 
 ### What the Powertools Tracer costs at import
 
