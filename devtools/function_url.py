@@ -52,10 +52,22 @@ class _Context:
 
 
 @dataclass
+class Faults:
+    """What Lambda does to the next requests when things go wrong, for retry tests (set by a test):
+    ``throttle`` requests answered 429 without running the handler (reserved concurrency used up),
+    then ``lose_answers`` answered 502 after the handler ran (a timeout or a dropped connection after
+    the work was done). Each counts down to 0."""
+
+    throttle: int = 0
+    lose_answers: int = 0
+
+
+@dataclass
 class FunctionUrl:
     url: str
     deliveries: list[Delivery]
     _changed: threading.Condition
+    faults: Faults = field(default_factory=Faults)
 
     def wait_for_deliveries(self, count: int, *, timeout: float) -> list[Delivery]:
         """The first ``count`` deliveries, once that many arrived (``TimeoutError`` after ``timeout``)."""
@@ -101,6 +113,7 @@ def function_url(handler: Handler) -> Iterator[FunctionUrl]:
     deliveries: list[Delivery] = []
     changed = threading.Condition()
     invoke_lock = threading.Lock()
+    faults = Faults()
 
     class _Request(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:  # quiet: the handler logs
@@ -118,15 +131,7 @@ def function_url(handler: Handler) -> Iterator[FunctionUrl]:
                 headers[key] = f"{headers[key]},{value}" if key in headers else value
             event = function_url_event(self.command, self.path, headers, body)
             with invoke_lock:
-                try:
-                    answer = handler(event, _Context())
-                    status = int(answer.get("statusCode", 200))
-                    payload = answer.get("body") or ""
-                    data = base64.b64decode(payload) if answer.get("isBase64Encoded") else payload.encode()
-                    response_headers = dict(answer.get("headers") or {})
-                except Exception:
-                    status, response_headers = 502, {"content-type": "application/json"}
-                    data = json.dumps({"Message": "Internal Server Error"}).encode()
+                status, response_headers, data = _invoke(handler, event, faults)
             with changed:
                 deliveries.append(Delivery(self.command, self.path, headers, body, status))
                 changed.notify_all()
@@ -146,11 +151,30 @@ def function_url(handler: Handler) -> Iterator[FunctionUrl]:
     thread = threading.Thread(target=server.serve_forever, name="function-url", daemon=True)
     thread.start()
     try:
-        yield FunctionUrl(f"http://127.0.0.1:{server.server_address[1]}/", deliveries, changed)
+        yield FunctionUrl(f"http://127.0.0.1:{server.server_address[1]}/", deliveries, changed, faults)
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def _invoke(handler: Handler, event: dict[str, Any], faults: Faults) -> tuple[int, dict[str, str], bytes]:
+    error = {"content-type": "application/json"}
+    if faults.throttle > 0:
+        faults.throttle -= 1
+        return 429, error, json.dumps({"Message": "Rate Exceeded."}).encode()
+    try:
+        answer = handler(event, _Context())
+        status = int(answer.get("statusCode", 200))
+        payload = answer.get("body") or ""
+        data = base64.b64decode(payload) if answer.get("isBase64Encoded") else payload.encode()
+        headers = dict(answer.get("headers") or {})
+    except Exception:
+        return 502, error, json.dumps({"Message": "Internal Server Error"}).encode()
+    if faults.lose_answers > 0:
+        faults.lose_answers -= 1
+        return 502, error, json.dumps({"Message": "Internal Server Error"}).encode()
+    return status, headers, data
 
 
 def _is_utf8(body: bytes) -> bool:

@@ -55,7 +55,8 @@ def _handle(event: Any) -> dict[str, Any]:
     if not isinstance(event, dict) or _method(event) != "POST":
         return _answer(405, "rejected", "only POST deliveries are accepted", metric="WebhookRejected")
     settings = _current_settings()
-    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    raw_headers = event.get("headers")
+    headers = {str(k).lower(): str(v) for k, v in raw_headers.items()} if isinstance(raw_headers, dict) else {}
     body = _raw_body(event)
     if body is None:
         return _answer(400, "rejected", "the body is not valid base64", metric="WebhookRejected")

@@ -330,3 +330,75 @@ def test_mlflows_test_delivery_proves_the_url_and_secret_and_starts_nothing(rece
     assert (result.success, result.response_status) == (True, 200)
     assert json.loads(result.response_body)["outcome"] == "ignored"
     assert receiver.executions() == []
+
+
+def test_mlflows_retry_after_a_throttled_delivery_starts_it_once(receiver, webhook_client):
+    name = _model_with_versions(webhook_client, 1)
+    _wait_for_model_events(receiver, 1)
+    receiver.function_url.faults.throttle = 1  # simulated: Lambda's 429 when the reserved concurrency is used up
+
+    webhook_client.set_registered_model_alias(name, "challenger", "1")
+    throttled, retried = receiver.function_url.wait_for_deliveries(3, timeout=DELIVERY_TIMEOUT_SECONDS)[1:]
+
+    assert (throttled.status, retried.status) == (429, 202)
+    assert throttled.headers["x-mlflow-delivery-id"] == retried.headers["x-mlflow-delivery-id"]
+    assert len(receiver.executions()) == 1
+
+
+def test_mlflows_retry_after_a_lost_answer_starts_no_second_execution(receiver, webhook_client):
+    name = _model_with_versions(webhook_client, 1)
+    _wait_for_model_events(receiver, 1)
+    # simulated: the execution started, then the answer was lost (a timeout or dropped connection)
+    receiver.function_url.faults.lose_answers = 1
+
+    webhook_client.set_registered_model_alias(name, "challenger", "1")
+    lost, retried = receiver.function_url.wait_for_deliveries(3, timeout=DELIVERY_TIMEOUT_SECONDS)[1:]
+
+    assert (lost.status, retried.status) == (502, 202)  # 202: Step Functions returned the running execution
+    assert lost.headers["x-mlflow-delivery-id"] == retried.headers["x-mlflow-delivery-id"]
+    assert len(receiver.executions()) == 1
+
+
+def test_an_unreachable_step_functions_is_a_retryable_503_within_seconds(receiver, webhook_client, monkeypatch):
+    from devtools.servers import free_port
+    from promote_model import webhook
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", f"http://127.0.0.1:{free_port()}")
+    webhook.reset()
+    name = _model_with_versions(webhook_client, 1)
+    body = _alias_event(name, "1")
+
+    started = time.monotonic()
+    status, answer = _post(receiver.url, body, _signed_headers(receiver.secret, body))
+
+    assert (status, answer["outcome"]) == (503, "error")
+    assert time.monotonic() - started < 10
+    monkeypatch.delenv("AWS_ENDPOINT_URL_SFN")
+    webhook.reset()
+    assert receiver.executions() == []
+
+
+def test_a_missing_state_machine_is_a_500_naming_the_refusal(receiver, webhook_client, monkeypatch):
+    from promote_model import webhook
+
+    monkeypatch.setenv("STATE_MACHINE_ARN", receiver.state_machine_arn + "-gone")
+    webhook.reset()
+    name = _model_with_versions(webhook_client, 1)
+    body = _alias_event(name, "1")
+
+    status, answer = _post(receiver.url, body, _signed_headers(receiver.secret, body))
+
+    assert (status, answer["reason"]) == (500, "Step Functions refused: StateMachineDoesNotExist")
+    assert receiver.executions() == []
+
+
+def test_anything_but_a_post_is_refused(receiver):
+    request = urllib.request.Request(receiver.url, method="GET")  # noqa: S310 - loopback
+    try:
+        urllib.request.urlopen(request, timeout=10)  # noqa: S310
+        status = 200
+    except urllib.error.HTTPError as error:
+        status = error.code
+
+    assert status == 405
+    assert receiver.executions() == []
