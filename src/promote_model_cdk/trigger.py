@@ -134,8 +134,14 @@ class PromotionTrigger(Construct):
 
     def _explain_checkov_skips(self, *, encrypted: bool) -> None:
         function_skips = [
-            {"id": "CKV_AWS_116", "comment": "Invoked synchronously by its URL; MLflow retries a failed delivery."},
-            {"id": "CKV_AWS_117", "comment": "Reaches only Secrets Manager and Step Functions, over TLS."},
+            {
+                "id": "CKV_AWS_116",
+                "comment": "Invoked synchronously through its URL: the caller sees every failure, and MLflow retries the delivery.",
+            },
+            {
+                "id": "CKV_AWS_117",
+                "comment": "It reaches only the Secrets Manager and Step Functions APIs over TLS, and MLflow must reach its URL.",
+            },
         ]
         if not encrypted:
             function_skips.append(
@@ -145,6 +151,19 @@ class PromotionTrigger(Construct):
                 }
             )
         _skip(self.function, function_skips)
+        if not encrypted:
+            _skip(
+                self.log_group,
+                [
+                    {
+                        "id": "CKV_AWS_158",
+                        "comment": (
+                            "Its lines hold delivery ids, model names and outcomes, never the secret or a body; "
+                            "CloudWatch Logs encrypts them at rest. Pass encryption_key= to use your own key."
+                        ),
+                    }
+                ],
+            )
         _skip(
             self.function_url,
             [
