@@ -66,7 +66,7 @@ def _handle(event: Any) -> dict[str, Any]:
     delivery = {"delivery_id": verdict.delivery_id}
     try:
         payload = json.loads(body)
-    except ValueError:  # bad JSON and bad UTF-8 alike
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8, absurd nesting
         return _answer(400, "rejected", "the body is not JSON", metric="WebhookRejected", **delivery)
     decision = decide(verdict.delivery_id, payload, settings)
     if isinstance(decision, Malformed):
