@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from promote_model.errors import ConfigurationError
 from promote_model.webhook_signature import Rejected, Verified, sign, verify_delivery
@@ -126,3 +128,25 @@ def test_settings_name_what_is_missing_or_malformed():
         TriggerSettings.from_environ({"STATE_MACHINE_ARN": "a", "WEBHOOK_SECRET_ARN": "b", "TRIGGER_ALIAS": "v1"})
     settings = TriggerSettings.from_environ({"STATE_MACHINE_ARN": "a", "WEBHOOK_SECRET_ARN": "b", "TRIGGER_ALIAS": ""})
     assert (settings.alias, settings.tag) == (None, None)
+
+
+_HEADER_NAMES = st.sampled_from(["x-mlflow-delivery-id", "x-mlflow-timestamp", "x-mlflow-signature", "content-type"])
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(headers=st.dictionaries(_HEADER_NAMES, st.text(max_size=80)), body=st.binary(max_size=200))
+def test_any_headers_and_body_are_verified_or_rejected_never_raising(headers, body):
+    assert isinstance(_verify(headers, body), (Verified, Rejected))
+
+
+@given(payload=_JSON | st.fixed_dictionaries({"entity": st.text(), "action": st.text(), "data": _JSON}))
+def test_any_signed_json_is_started_ignored_or_malformed_never_raising(payload):
+    decision = decide("d", payload, SETTINGS)
+
+    assert isinstance(decision, (Start, Ignore, Malformed))
+    if isinstance(decision, Start):
+        json.dumps(decision.execution_input)
