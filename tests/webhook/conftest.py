@@ -14,8 +14,8 @@ import boto3
 import pytest
 from mlflow.tracking import MlflowClient
 
-from devtools.function_url import FunctionUrl, function_url
-from devtools.servers import RunningServer, mlflow_server, webhook_server_env
+from devtools.local.function_url import FunctionUrl, function_url
+from devtools.local.servers import RunningServer, mlflow_server, webhook_server_env
 from promote_model import webhook
 
 TRIGGER_EVENTS = ["model_version_alias.created", "model_version_tag.set", "model_version.created"]

@@ -17,7 +17,7 @@ from typing import Any
 import boto3
 from mlflow.tracking import MlflowClient
 
-from devtools.function_url import Delivery
+from devtools.local.function_url import Delivery
 from promote_model.webhook_signature import sign
 from tests.support import S3_SOURCE, log_records, unique_model_name
 from tests.webhook.conftest import Receiver
@@ -360,7 +360,7 @@ def test_mlflows_retry_after_a_lost_answer_starts_no_second_execution(receiver, 
 
 
 def test_an_unreachable_step_functions_is_a_retryable_503_within_seconds(receiver, webhook_client, monkeypatch):
-    from devtools.servers import free_port
+    from devtools.local.servers import free_port
     from promote_model import webhook
 
     monkeypatch.setenv("AWS_ENDPOINT_URL_SFN", f"http://127.0.0.1:{free_port()}")

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from devtools.bench_children import WORK, Children, Variant
-from devtools.function_url import function_url_event
-from devtools.servers import moto_server
+from devtools.bench.children import WORK, Children, Variant
+from devtools.local.function_url import function_url_event
+from devtools.local.servers import moto_server
 
 MODULE = "promote_model.webhook"
 _CREDENTIALS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": "bench"}

@@ -13,7 +13,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from devtools.function_url import function_url
+from devtools.local.function_url import function_url
 
 # moto only records the execution: the demo runs the synthesized definition itself afterwards.
 _RECORDING_DEFINITION = json.dumps({"StartAt": "Run", "States": {"Run": {"Type": "Pass", "End": True}}})
