@@ -42,10 +42,20 @@ class PromotionTrigger(Construct):
     version (default: its own, built from the same pinned requirements). ``reserved_concurrency``
     (default 2) caps what an attacker's flood can cost; beyond it Lambda answers 429 and MLflow
     retries. ``encryption_key`` (default none: AWS-owned keys) encrypts the log group and settings.
-
-    Attributes: ``function``, ``function_url``, ``url`` (also the stack output ``<id>Url``), ``role``,
-    ``log_group``, ``layer``.
     """
+
+    layer: lambda_.ILayerVersion
+    """The receiver's dependency layer: ``layer`` as given, or its own from the same pinned requirements."""
+    log_group: logs.LogGroup
+    """The receiver's log group (one line per delivery: outcome, reason, delivery id, execution name)."""
+    role: iam.Role
+    """The receiver's execution role: its logs, tracing, start executions of ``state_machine``, read ``webhook_secret``."""
+    function: lambda_.Function
+    """The receiver function (handler ``promote_model.webhook.lambda_handler``)."""
+    function_url: lambda_.FunctionUrl
+    """The receiver's Function URL, auth type NONE: the webhook signature is the authentication."""
+    url: str
+    """The URL to register as the MLflow webhook's ``url`` (also a stack output of this construct)."""
 
     def __init__(
         self,
