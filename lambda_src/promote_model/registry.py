@@ -237,7 +237,17 @@ def _expect_ok(response: JsonResponse) -> None:
 
 
 def _is_not_found(response: JsonResponse) -> bool:
-    return response.status == 404 or response.error_code == _NOT_FOUND
+    """MLflow's own "does not exist". Any other 404 (a load balancer's or web server's page for a
+    wrong URL or path prefix) is not an answer about the model: saying ``MODEL_NOT_FOUND`` would end
+    a workflow quietly at "nothing to promote", so it is an error naming the URL's problem."""
+    if response.error_code == _NOT_FOUND:
+        return True
+    if response.status == 404:
+        raise RegistryResponseError(
+            "MLflow's tracking URI does not answer like MLflow's REST API: HTTP 404 without MLflow's "
+            f"{_NOT_FOUND} error; check MLFLOW_TRACKING_URI (host and path prefix)"
+        )
+    return False
 
 
 def _expect(response: JsonResponse, key: str) -> dict[str, Any]:
