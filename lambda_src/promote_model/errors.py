@@ -27,10 +27,20 @@ class CredentialsUnavailableError(PromotionError):
     ``ConfigurationError``)."""
 
 
+class PromotionIncompleteError(PromotionError):
+    """The version is the champion, but a promised step is not done yet (the champion alias, the audit
+    tags, the notification or the ``promoted`` event could not be completed in the time budget).
+    Retryable: a retry of the same execution completes what is missing (docs/delivery-guarantees.md)."""
+
+
 class RegistryResponseError(PromotionError):
     """MLflow answered something the function cannot interpret: an unexpected 4xx, a missing field,
     an oversized body, a redirect, or a page token that repeats."""
 
 
-RETRYABLE_ERRORS: tuple[type[PromotionError], ...] = (RegistryUnavailableError, CredentialsUnavailableError)
+RETRYABLE_ERRORS: tuple[type[PromotionError], ...] = (
+    RegistryUnavailableError,
+    CredentialsUnavailableError,
+    PromotionIncompleteError,
+)
 TERMINAL_ERRORS: tuple[type[PromotionError], ...] = (RegistryAuthError, ConfigurationError, RegistryResponseError)

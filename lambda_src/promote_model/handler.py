@@ -62,7 +62,7 @@ def handle(event: Any, *, actor: str, deadline: Deadline) -> PromotionResult:
     if isinstance(request, InvalidRequest):
         result: PromotionResult = NotPromoted(ReasonCode.INVALID_REQUEST, request.reason)
     else:
-        result = runtime.promote(request, actor=actor, deadline=deadline)
+        result = runtime.promote(request, actor=actor, deadline=deadline, execution_id=_execution_id(event))
         if runtime.settings.alerts_active and isinstance(result, Promoted) and not _announced(result):
             record_notification_failure(result.model_name, result.new_version)
     result = runtime.announce(result, _execution_id(event), deadline)

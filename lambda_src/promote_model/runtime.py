@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 from promote_model.alerts import SnsAlertPublisher
@@ -20,7 +21,7 @@ from promote_model.http_client import RegistryHttpClient, new_pool
 from promote_model.promotion import PromotionPolicy, promote
 from promote_model.registry import MLflowAdapter
 from promote_model.request import PromotionRequest
-from promote_model.results import DryRun, NotPromoted, PromotionResult
+from promote_model.results import DryRun, NotPromoted, Promoted, PromotionResult
 from promote_model.settings import ModelManagementSettings
 from promote_model.together import AtOnce
 
@@ -36,7 +37,9 @@ class Runtime:
     def from_environ(cls, environ: Mapping[str, str] = os.environ) -> Runtime:
         return cls(ModelManagementSettings.from_environ(environ))
 
-    def promote(self, request: PromotionRequest, *, actor: str, deadline: Deadline) -> PromotionResult:
+    def promote(
+        self, request: PromotionRequest, *, actor: str, deadline: Deadline, execution_id: str | None = None
+    ) -> PromotionResult:
         """Run the promotion rules once against this runtime's registry and alert publisher, every
         call ending by ``deadline`` (the invocation's)."""
         settings = self.settings
@@ -55,7 +58,14 @@ class Runtime:
                 mode=settings.promotion_mode,
             ),
             together=self._together,
+            emit_event=None
+            if request.dry_run or settings.event_bus_name is None
+            else partial(self._emit_promoted, execution_id, deadline),
         )
+
+    def _emit_promoted(self, execution_id: str | None, deadline: Deadline, result: Promoted) -> bool:
+        detail = {**result.to_dict(), "outcome": result.outcome, "execution_id": execution_id}
+        return self.publish_outcome(detail, deadline)
 
     def registry(self, deadline: Deadline) -> MLflowAdapter:
         http = RegistryHttpClient(
@@ -71,6 +81,8 @@ class Runtime:
         may run a moment past the budget (never past the deadline's hard limit)."""
         if isinstance(result, DryRun) or (isinstance(result, NotPromoted) and result.dry_run):
             return result
+        if isinstance(result, Promoted) and not result.already_promoted:
+            return result  # the promotion rules sent its event before marking it finished
         detail = {**result.to_dict(), "outcome": result.outcome, "execution_id": execution_id}
         return replace(result, event_sent=self.publish_outcome(detail, deadline))
 

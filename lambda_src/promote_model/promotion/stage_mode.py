@@ -45,7 +45,8 @@ def promote_by_stage(context: Context) -> PromotionResult:
             # This execution transitioned the version, but its answer was lost before the alias,
             # tags and notification: finish them, once (promoted_at marks a finished promotion).
             recorded = candidate.tag(PREVIOUS_VERSION_TAG)
-            return _complete(context, candidate, UNKNOWN if recorded is None else version_or_none(recorded))
+            archived = UNKNOWN if recorded is None else version_or_none(recorded)
+            return _complete(context, candidate, archived, resumed=True)
         return already_champion(context, candidate)
     if candidate.status != READY:
         return not_ready(context, candidate)
@@ -82,7 +83,9 @@ def _transition(context: Context, version: str, archived_version: Archived) -> M
     return raise_first_error(results[:1])[0]
 
 
-def _complete(context: Context, version: ModelVersion, archived: Archived) -> Promoted | NotPromoted:
+def _complete(
+    context: Context, version: ModelVersion, archived: Archived, *, resumed: bool = False
+) -> Promoted | NotPromoted:
     """After the transition: verify one champion, then announce it (or step aside for the winner).
 
     When the previous champion was not read before the transition (an explicit version needs only its
@@ -98,4 +101,4 @@ def _complete(context: Context, version: ModelVersion, archived: Archived) -> Pr
             model_name=context.name,
             new_version=version.version,
         )
-    return announce(context, version.version, archived_version)
+    return announce(context, version.version, archived_version, as_found=version if resumed else None)
