@@ -120,6 +120,7 @@ def call_within(deadline: Deadline, service: str, operation: str, call: Callable
 def classify(service: str, operation: str, error: BaseException) -> AwsCallFailed:
     """What a failed call's exception says: its AWS error code and whether another try may succeed."""
     from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as SdkConnectionError
 
     if isinstance(error, AwsCallFailed):
         return error
@@ -129,6 +130,7 @@ def classify(service: str, operation: str, error: BaseException) -> AwsCallFaile
         status = (error.response.get("ResponseMetadata") or {}).get("HTTPStatusCode") or 0
         transient = code in _TRANSIENT_CODES or status == 429 or status >= 500
         return AwsCallFailed(service, operation, code, transient, error)
-    # HTTPClientError: botocore's connect and read timeouts, refused and dropped connections.
-    transient = isinstance(error, HTTPClientError | ConnectionError | TimeoutError)
+    # botocore's connect and read timeouts, refused and dropped connections (EndpointConnectionError
+    # is an SdkConnectionError, the timeouts and ConnectionClosedError HTTPClientErrors).
+    transient = isinstance(error, HTTPClientError | SdkConnectionError | ConnectionError | TimeoutError)
     return AwsCallFailed(service, operation, type(error).__name__, transient, error)

@@ -46,6 +46,15 @@ class Deadline:
     def expired(self) -> bool:
         return self.remaining() <= 0.0
 
+    def with_grace(self, seconds: float) -> Deadline:
+        """This deadline moved ``seconds`` past the budget's end (never past the hard limit): for the
+        events that report how the invocation ended, which all share this one grace period."""
+        now = self._clock()
+        extended = Deadline(0.0, clock=self._clock)
+        extended._hard_expires_at = self._hard_expires_at
+        extended._expires_at = max(min(self._expires_at + seconds, self._hard_expires_at), now)
+        return extended
+
     def at_least(self, seconds: float) -> Deadline:
         """This deadline, or ``seconds`` from now if that is later, but never past the hard limit: for
         the one read that finds out what a lost write did, or the event that reports the outcome,

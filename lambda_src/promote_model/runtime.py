@@ -91,7 +91,7 @@ class Runtime:
         bus = self.settings.event_bus_name
         if bus is None:
             return False
-        deadline = deadline.at_least(EVENT_SECONDS)
+        deadline = deadline.with_grace(EVENT_SECONDS)
         from botocore.exceptions import BotoCoreError
 
         try:
@@ -112,5 +112,5 @@ class Runtime:
         return SnsAlertPublisher(self.settings.alert_topic_arn, client, deadline)
 
 
-# The time the outcome's event may take when the budget is spent (within the deadline's hard limit).
+# How far past the budget the outcome's events may run (within the deadline's hard limit).
 EVENT_SECONDS = 2.0

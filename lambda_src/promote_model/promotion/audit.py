@@ -21,6 +21,7 @@ EVENT_SENT_FOR_TAG = "event_sent_for"
 ROLLED_BACK_FROM_TAG = "rolled_back_from"  # on a version a rollback restored: the champion it replaced
 ROLLED_BACK_TO_TAG = "rolled_back_to"  # on a champion a rollback abandoned: never a rollback target again
 ARCHIVED_AT_TAG = "archived_at"
+SUPERSEDED_BY_TAG = "superseded_by"
 
 
 def started_by_this_execution(version: ModelVersion, context: Context) -> bool:
@@ -65,7 +66,7 @@ def audit_tag_writes(context: Context, version: str, archived_version: str | Non
         promoted_tags["approved_by"] = request.approved_by
     writes = tag_writes(context, version, promoted_tags)
     if archived_version is not None:
-        writes += tag_writes(context, archived_version, {ARCHIVED_AT_TAG: timestamp, "superseded_by": version})
+        writes += tag_writes(context, archived_version, {ARCHIVED_AT_TAG: timestamp, SUPERSEDED_BY_TAG: version})
     return writes
 
 

@@ -18,7 +18,7 @@ from promote_model.promotion.candidates import READY, model_not_found, not_ready
 from promote_model.promotion.outcomes import already_champion, announce
 from promote_model.promotion.policy import Context
 from promote_model.promotion.rollback import resolve_rollback
-from promote_model.promotion.settling import archived_by, settle_champion
+from promote_model.promotion.settling import archived_by, record_archives, settle_champion
 from promote_model.registry import ModelVersion
 from promote_model.results import DryRun, NotPromoted, Promoted, PromotionResult, ReasonCode
 from promote_model.stages import ModelStage
@@ -101,4 +101,13 @@ def _complete(
             model_name=context.name,
             new_version=version.version,
         )
+    # A transition racing others may have archived more than one champion: each gets its audit trail.
+    also_archived = [
+        v.version
+        for v in recent
+        if v.current_stage == ModelStage.ARCHIVED.value
+        and v.last_updated_timestamp == version.last_updated_timestamp
+        and v.version not in (version.version, archived_version)
+    ]
+    record_archives(context, also_archived, version.version)
     return announce(context, version.version, archived_version, as_found=version if resumed else None)
