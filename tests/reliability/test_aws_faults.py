@@ -263,6 +263,37 @@ def test_verification_sns_and_events_stalling_answer_within_25_seconds(
     )
 
 
+@pytest.mark.parametrize(
+    "stalled",
+    [
+        ("/model-versions/search", "sns", "events"),
+        ("transition answer lost", "/model-versions/get", "sns", "events"),
+        ("/model-versions/get", "sns"),
+    ],
+    ids=["verification+sns+events", "lost-transition+read-back+sns+events", "first-read+sns"],
+)
+def test_any_combination_of_stalls_answers_a_second_before_the_deadline(
+    aws_env, aws_proxies, proxy, mlflow_client, record_fault, stalled
+):
+    aws_env.setenv("MLFLOW_TRACKING_URI", proxy.url)
+    proxy.clear()
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    for part in stalled:
+        if part in aws_proxies:
+            aws_proxies[part].inject("/", STALL)
+        elif part == "transition answer lost":
+            proxy.inject("/model-versions/transition-stage", DROP_AFTER_FORWARD)
+        else:
+            proxy.inject(part, STALL)
+
+    _, error, seconds = _timed(lambda: invoke(_event(name), timeout_seconds=12))
+    proxy.clear()
+
+    assert isinstance(error, PromotionError), error
+    assert seconds <= 11  # Lambda (12 s) would not have killed it
+    record_fault(f"stalled with 12 s left: {', '.join(stalled)}", f"`{type(error).__name__}`", "-", seconds)
+
+
 @pytest.fixture
 def hanging_resolver(monkeypatch) -> Iterator[None]:
     """``getaddrinfo`` hanging 45 s for hosts under ``hang.test``. A fake: a real resolver cannot be

@@ -93,7 +93,20 @@ def _complete(
     the transition's timestamp — a flat cost, where reading the model grows with its history."""
     champion, recent = settle_champion(context, version)
     archived_version = archived_by(version, recent) if isinstance(archived, _Unknown) else archived
-    if champion is not None and champion != version.version:
+    superseded = champion is not None and champion != version.version
+    # What this transition archived gets its audit trail, naming the champion that stands: all of it
+    # when another promotion won the race (it cannot know what this one archived), the rest beside the
+    # replaced champion otherwise (announce tags that one).
+    archived_here = [
+        v.version
+        for v in recent
+        if v.current_stage == ModelStage.ARCHIVED.value
+        and v.last_updated_timestamp == version.last_updated_timestamp
+        and v.version != version.version
+        and (superseded or v.version != archived_version)
+    ]
+    record_archives(context, archived_here, champion if superseded and champion else version.version)
+    if superseded:
         return NotPromoted(
             ReasonCode.SUPERSEDED,
             f"Version {version.version} of model '{context.name}' was promoted, then superseded by a concurrent "
@@ -101,13 +114,4 @@ def _complete(
             model_name=context.name,
             new_version=version.version,
         )
-    # A transition racing others may have archived more than one champion: each gets its audit trail.
-    also_archived = [
-        v.version
-        for v in recent
-        if v.current_stage == ModelStage.ARCHIVED.value
-        and v.last_updated_timestamp == version.last_updated_timestamp
-        and v.version not in (version.version, archived_version)
-    ]
-    record_archives(context, also_archived, version.version)
     return announce(context, version.version, archived_version, as_found=version if resumed else None)
