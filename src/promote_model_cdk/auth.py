@@ -30,8 +30,12 @@ class MlflowAuth:
     """Build with ``MlflowAuth.basic()``, ``.token(secret)``, ``.sagemaker(arn)`` or ``.none()``."""
 
     kind: AuthKind
+    """``"basic"``, ``"token"``, ``"sagemaker"`` or ``"none"``: which constructor built it."""
     secret: secretsmanager.ISecret | None = None
+    """The credentials secret given to ``basic`` or ``token``; ``None`` when there is none (``basic()``
+    then creates one)."""
     tracking_server_arn: str | None = None
+    """The SageMaker tracking server's ARN (``sagemaker`` only)."""
 
     @classmethod
     def basic(cls, secret: secretsmanager.ISecret | None = None) -> MlflowAuth:
@@ -103,7 +107,7 @@ def _generated_basic_auth_secret(
             reason=(
                 "The password is also stored in MLflow's own user store, which Secrets Manager cannot "
                 "update; rotating it here alone would lock the function out. Rotate it in MLflow and "
-                "here together (README: rotating the MLflow password)."
+                "here together (docs/deploying.md: rotating the MLflow password)."
             ),
         )
     )
