@@ -24,8 +24,8 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.fault_proxy import DROP_AFTER_FORWARD, REWRITE, STALL, FaultProxy, aws_error, fault_proxy
-from devtools.servers import free_port
+from devtools.local.fault_proxy import DROP_AFTER_FORWARD, REWRITE, STALL, FaultProxy, aws_error, fault_proxy
+from devtools.local.servers import free_port
 from promote_model import credentials
 from promote_model.errors import (
     ConfigurationError,
@@ -198,7 +198,7 @@ def test_a_kill_mid_call_leaves_the_promotion_for_the_retry_to_finish(
     events_queue = _promoted_events_queue(moto, name)
     aws_proxies[service].inject("/", STALL)
     probe = subprocess.Popen(
-        [sys.executable, "-m", "devtools.handler_probe", json.dumps(_event(name))],
+        [sys.executable, "-m", "devtools.local.handler_probe", json.dumps(_event(name))],
         cwd=REPO,
         env=dict(os.environ),
         stdout=subprocess.DEVNULL,
