@@ -1,6 +1,7 @@
-"""The Python interpreters of the Lambda runtimes (3.11, 3.12, 3.13) on this machine: pyenv's
-``~/.pyenv/versions/3.X.*`` (this machine and CI have them), else a ``python3.X`` on ``PATH`` that
-really runs (a pyenv shim of an inactive version is on ``PATH`` but fails)."""
+"""The Python interpreters of the Lambda runtimes (3.11, 3.12, 3.13) on this machine (pyenv's
+``~/.pyenv/versions/3.X.*``, which this machine and CI have, else a ``python3.X`` on ``PATH`` that
+really runs: a pyenv shim of an inactive version is on ``PATH`` but fails), and the Node.js binaries
+npm installs for the tests."""
 
 from __future__ import annotations
 
@@ -40,3 +41,11 @@ def _reports(python: Path, version: str) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return answer.returncode == 0 and answer.stdout.strip() == version
+
+
+def node_binary(major: int) -> Path:
+    """The Node.js ``major`` binary that ``npm ci`` put in ``node_modules/node<major>`` (package.json's
+    optional dependencies, Linux x64 only; the README's platform notes say so)."""
+    node = Path(__file__).resolve().parent.parent / "node_modules" / f"node{major}" / "bin" / "node"
+    assert node.is_file(), f"{node} is missing: run `make node_modules/.installed` (npm ci) on Linux x64"
+    return node

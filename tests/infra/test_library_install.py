@@ -103,7 +103,6 @@ def templates(app_python: Path, example_outdir: Path) -> dict[str, dict[str, Any
             "CDK_OUTDIR": str(outdir),
             "CDK_CONTEXT_JSON": json.dumps({"mlflow_auth": auth}),
             "PYTHONPATH": "",
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         }
         synth = subprocess.run(
             [str(app_python), "app.py"], cwd=EXAMPLE, env=env, capture_output=True, text=True, check=False, timeout=300
