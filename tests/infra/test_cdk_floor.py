@@ -39,7 +39,9 @@ def declared_floors() -> dict[str, str]:
 
 
 def _pip(python: Path, *args: str) -> None:
-    subprocess.run([str(python), "-m", "pip", "--disable-pip-version-check", "--quiet", *args], check=True, cwd=EXAMPLE)
+    subprocess.run(
+        [str(python), "-I", "-m", "pip", "--disable-pip-version-check", "--quiet", *args], check=True, cwd=EXAMPLE
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,7 +57,7 @@ def floor_python(library_wheel: Path) -> Path:
         (home / ".ready").touch()
     # the library alone, on the floors as they are: pip must not move them
     _pip(python, "install", "--force-reinstall", "--no-deps", str(library_wheel))
-    subprocess.run([str(python), "-m", "pip", "check"], check=True, capture_output=True)
+    subprocess.run([str(python), "-I", "-m", "pip", "check"], check=True, capture_output=True)
     return python
 
 

@@ -57,7 +57,7 @@ def _interpreters() -> list[str]:
 
 def _pip(python: Path, *args: str) -> None:
     subprocess.run(
-        [str(python), "-m", "pip", "--disable-pip-version-check", "--quiet", *args],
+        [str(python), "-I", "-m", "pip", "--disable-pip-version-check", "--quiet", *args],
         check=True,
         cwd=EXAMPLE,  # not the checkout: nothing of it may be importable but what pip installed
     )
@@ -85,11 +85,12 @@ def app_python(request: pytest.FixtureRequest, library_wheel: Path) -> Path:
     """A CDK app's environment with the library installed as the README says: the example's
     requirements.txt, which takes the wheel of ``make dist`` from the checkout's dist/."""
     python = _library_venv(request.param)
-    subprocess.run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", "promote-model-cdk"], check=False)
+    # -I: never the checkout's own promote_model_cdk.egg-info (what `make dist` leaves) for the installed one
+    subprocess.run([str(python), "-I", "-m", "pip", "uninstall", "--quiet", "--yes", "promote-model-cdk"], check=False)
     # the library brings its own dependencies: nothing is installed before it
     _pip(python, "install", "-c", str(ROOT / "constraints.txt"), "-r", str(EXAMPLE / "requirements.txt"))
     installed = subprocess.run(
-        [str(python), "-m", "pip", "show", "--files", "promote-model-cdk"], capture_output=True, text=True, check=True
+        [str(python), "-I", "-m", "pip", "show", "promote-model-cdk"], capture_output=True, text=True, check=True
     ).stdout
     assert f"Version: {library_wheel.name.split('-')[1]}" in installed
     return python

@@ -46,14 +46,14 @@ def _handler_venv(base: Path) -> Path:
             shutil.rmtree(home, ignore_errors=True)
             subprocess.run([str(base), "-m", "venv", str(home)], check=True)
             subprocess.run(
-                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                [str(python), "-I", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                  "-c", str(ROOT / "constraints.txt"), "-r", str(requirements), *SUITE_PACKAGES],
                 check=True, timeout=BUILD_TIMEOUT_SECONDS,
             )  # fmt: skip
             (home / ".built").touch()
     # the `promote-model` command some tests run: this checkout's, rebuilt each time (no deps)
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
+        [str(python), "-I", "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
          "--force-reinstall", str(ROOT)],
         check=True, timeout=BUILD_TIMEOUT_SECONDS, cwd=CACHE,
     )  # fmt: skip
