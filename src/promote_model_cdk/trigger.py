@@ -13,7 +13,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from promote_model_cdk.bundling import dependencies_layer, handler_code
+from promote_model_cdk.bundling import handler_code
 from promote_model_cdk.constants import (
     DEFAULT_TRIGGER_ALIAS,
     FUNCTION_MEMORY_MB,
@@ -23,7 +23,9 @@ from promote_model_cdk.constants import (
     WEBHOOK_RESERVED_CONCURRENCY,
     WEBHOOK_TIMEOUT_SECONDS,
 )
+from promote_model_cdk.dependencies import dependencies_layer
 from promote_model_cdk.function import _check_alias
+from promote_model_cdk.lambda_platform import LambdaPlatform, lambda_platform
 
 
 class PromotionTrigger(Construct):
@@ -38,12 +40,15 @@ class PromotionTrigger(Construct):
     unsigned or wrongly signed request is answered 401 and starts nothing.
 
     ``webhook_secret`` holds the webhook's signing secret as its plain string (the ``secret`` given
-    to ``MlflowClient.create_webhook``). ``layer``: pass ``PromoteModel.layer`` to share one layer
-    version (default: its own, built from the same pinned requirements). ``reserved_concurrency``
+    to ``MlflowClient.create_webhook``). ``layer`` and ``platform``: pass ``PromoteModel.layer`` and
+    ``PromoteModel.platform`` to share one layer version (default: its own layer, built from the same
+    pinned requirements, for python3.11 on x86_64). ``reserved_concurrency``
     (default 2) caps what an attacker's flood can cost; beyond it Lambda answers 429 and MLflow
     retries. ``encryption_key`` (default none: AWS-owned keys) encrypts the log group and settings.
     """
 
+    platform: LambdaPlatform
+    """The runtime and architecture the receiver and its layer are built for."""
     layer: lambda_.ILayerVersion
     """The receiver's dependency layer: ``layer`` as given, or its own from the same pinned requirements."""
     log_group: logs.LogGroup
@@ -67,6 +72,7 @@ class PromotionTrigger(Construct):
         trigger_alias: str | None = DEFAULT_TRIGGER_ALIAS,
         trigger_tag: str | None = None,
         layer: lambda_.ILayerVersion | None = None,
+        platform: LambdaPlatform | None = None,
         reserved_concurrency: int = WEBHOOK_RESERVED_CONCURRENCY,
         encryption_key: kms.IKey | None = None,
         log_retention: logs.RetentionDays = logs.RetentionDays.ONE_MONTH,
@@ -79,7 +85,9 @@ class PromotionTrigger(Construct):
         if reserved_concurrency < 1:
             raise ValueError(f"reserved_concurrency must be at least 1, got {reserved_concurrency}")
 
-        self.layer = layer or dependencies_layer(self, "Dependencies")
+        self.platform = platform or lambda_platform()
+        self.layer = layer or dependencies_layer(self, "Dependencies", self.platform)
+        code, _ = handler_code(self.platform)
         self.log_group = logs.LogGroup(
             self, "Logs", retention=log_retention, encryption_key=encryption_key, removal_policy=RemovalPolicy.DESTROY
         )
@@ -88,10 +96,10 @@ class PromotionTrigger(Construct):
             self,
             "Function",
             description="Starts a model promotion when MLflow's webhook reports the trigger alias or tag",
-            runtime=lambda_.Runtime.PYTHON_3_11,
-            architecture=lambda_.Architecture.X86_64,
+            runtime=self.platform.runtime,
+            architecture=self.platform.architecture,
             handler=WEBHOOK_HANDLER,
-            code=handler_code(),
+            code=code,
             layers=[self.layer],
             role=self.role,
             timeout=Duration.seconds(WEBHOOK_TIMEOUT_SECONDS),

@@ -100,7 +100,7 @@ def test_it_shares_the_promotion_functions_bundle_and_layer():
     promote = PromoteModel(
         stack, "PromoteModel", auth=MlflowAuth.none(), environment="test", tracking_uri="https://mlflow.example.com"
     )
-    _trigger(stack, layer=promote.layer)
+    _trigger(stack, layer=promote.layer, platform=promote.platform)
     template = Template.from_stack(stack).to_json()
 
     functions = list(resources(template, "AWS::Lambda::Function").values())

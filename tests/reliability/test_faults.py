@@ -127,13 +127,13 @@ def test_secrets_manager_unreachable(lambda_env, moto, record_fault):
     arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:mlflow-AbCdEf"
     lambda_env.setenv("MLFLOW_CREDENTIALS_SECRET_ARN", arn)
     lambda_env.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", f"http://127.0.0.1:{free_port()}")
-    from promote_model import aws_clients
+    from promote_model import credentials
 
-    aws_clients.secrets_provider.cache_clear()
+    credentials._secrets_provider.cache_clear()
     try:
         _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy"}))
     finally:
-        aws_clients.secrets_provider.cache_clear()
+        credentials._secrets_provider.cache_clear()
 
     assert isinstance(error, ConfigurationError)
     assert "MLFLOW_CREDENTIALS_SECRET_ARN" in str(error)
