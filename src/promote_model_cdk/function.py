@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Annotations, Aspects, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
@@ -20,9 +20,15 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from promote_model_cdk.alerts import create_alert_topic, create_encryption_key
+from promote_model_cdk.alerts import (
+    alarms_statement,
+    complete_key_policy,
+    create_alert_topic,
+    create_encryption_key,
+    log_groups_statement,
+)
 from promote_model_cdk.auth import MlflowAuth
-from promote_model_cdk.bundling import dependencies_layer_code, handler_code
+from promote_model_cdk.bundling import handler_code
 from promote_model_cdk.constants import (
     DEFAULT_PROMOTION_ALIAS,
     DEFAULT_REGISTRY_NAME,
@@ -34,6 +40,10 @@ from promote_model_cdk.constants import (
     SERVICE_NAME,
 )
 from promote_model_cdk.fragment import DEFAULT_RESULT_PATH, ApprovalGate, PromoteModelFragment
+from promote_model_cdk.map_concurrency import MapConcurrencyCheck
+from promote_model_cdk.shared_layer import shared_dependencies_layer
+from promote_model_cdk.signals import PromotionSignals
+from promote_model_cdk.validation import check_environment, check_tracking_uri, is_token
 
 # MLflow's alias rule, as the function enforces it: letters, digits, '_' and '-'; "latest" and
 # "v<number>" are reserved. Checked here too, so a bad alias fails synthesis, not a promotion.
@@ -41,12 +51,16 @@ _ALIAS = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
 
 
-class PromoteModel(Construct):
+INSECURE_HTTP_WARNING = "promote-model:plainHttp"
+
+
+class PromoteModel(PromotionSignals):
     """The promote-model Lambda (Python 3.11, 60 s, 256 MB) and everything it needs to run.
 
     Required: ``auth`` (an ``MlflowAuth``), ``environment`` (a name shown in notifications) and
     ``tracking_uri`` (the MLflow server's ``https://`` URL; not needed with ``MlflowAuth.sagemaker``,
-    whose ARN is the tracking URI).
+    whose ARN is the tracking URI). Both may be tokens (a ``CfnParameter``'s or an SSM parameter's
+    value): a token passes through, a concrete value is checked at synth.
 
     Defaults: a new KMS-encrypted alert topic (``alert_topic=None``) and one new rotating KMS key
     (``encryption_key=None``) for the topic, the created secret, the log group and the function's
@@ -57,9 +71,16 @@ class PromoteModel(Construct):
     Lambda's active tracing without the Powertools Tracer; subject prefix ``[TradAI]``; an alarm on
     any error within 5 minutes, notifying the alert topic.
 
+    A key given as ``encryption_key`` gets the key-policy statements CloudWatch Logs and alarms
+    need; so does a given topic's own key. An imported key cannot: a warning names the statements.
+    The dependency layer is the stack's one (per runtime and architecture), shared by every
+    ``PromoteModel`` in it.
+
     Attributes: ``function``, ``alert_topic``, ``credentials_secret`` (``None`` for SageMaker and
     no-auth), ``event_bus`` (``None`` with events off), ``encryption_key``, ``log_group``,
-    ``layer``, ``role``, ``error_alarm``.
+    ``layer``, ``role``, ``error_alarm``, ``reserved_concurrency``.
+    Methods: ``fragment``, ``on_promoted``, ``on_outcome``, ``metric_promotions``,
+    ``metric_not_promoted``, ``metric_errors``, ``metric_duration``.
     """
 
     def __init__(
@@ -93,15 +114,29 @@ class PromoteModel(Construct):
     ) -> None:
         super().__init__(scope, id)
         self.auth = auth
-        self.environment_name = environment
+        self.environment_name = check_environment(environment)
         self._tracking_uri = _tracking_uri(auth, tracking_uri)
+        self.reserved_concurrency = reserved_concurrency
+        self._warn_of_plain_http(allow_insecure_http)
         _check_alias("promotion_alias", promotion_alias)
         _check_alias("challenger_alias", challenger_alias)
 
         self.encryption_key: kms.IKey = encryption_key or create_encryption_key(self, "Key", environment=environment)
+        if encryption_key is not None:
+            complete_key_policy(
+                self,
+                encryption_key,
+                statements=[log_groups_statement(self), alarms_statement()],
+                used_for="encryption_key: the log group and, with no alert_topic given, the topic",
+            )
         self.alert_topic: sns.ITopic = alert_topic or create_alert_topic(
             self, "Alerts", environment=environment, key=self.encryption_key
         )
+        if alert_topic is not None and alert_topic.master_key is not None:
+            # The error alarm publishes to the topic: its key must let CloudWatch use it.
+            complete_key_policy(
+                self, alert_topic.master_key, statements=[alarms_statement()], used_for="the alert topic's key"
+            )
         self.credentials_secret: secretsmanager.ISecret | None = auth._credentials_secret(
             self, environment=environment, encryption_key=self.encryption_key
         )
@@ -166,6 +201,7 @@ class PromoteModel(Construct):
         )
         self._acknowledge_findings(in_vpc=vpc is not None)
         self._explain_checkov_skips(in_vpc=vpc is not None)
+        Aspects.of(Stack.of(self)).add(MapConcurrencyCheck(self))
 
     def fragment(
         self,
@@ -208,14 +244,28 @@ class PromoteModel(Construct):
         return settings
 
     def _layer(self) -> lambda_.LayerVersion:
-        return lambda_.LayerVersion(
-            self,
-            "Dependencies",
-            code=dependencies_layer_code(),
-            compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
-            compatible_architectures=[lambda_.Architecture.X86_64],
-            description="promote-model runtime dependencies (promote_model_cdk/layer/requirements.txt)",
+        return shared_dependencies_layer(
+            self, runtime=lambda_.Runtime.PYTHON_3_11, architecture=lambda_.Architecture.X86_64
         )
+
+    def _warn_of_plain_http(self, allow_insecure_http: bool) -> None:
+        """A concrete ``http://`` tracking URI: credentials would cross the network in the clear, or,
+        without ``allow_insecure_http``, the function refuses the URL at its first call."""
+        if is_token(self._tracking_uri) or not self._tracking_uri.startswith("http://"):
+            return
+        if not allow_insecure_http:
+            message = (
+                f"tracking_uri {self._tracking_uri!r} is plain http: the function refuses it unless "
+                "allow_insecure_http=True; use https://"
+            )
+        elif self.auth.kind in ("basic", "token"):
+            message = (
+                f"tracking_uri {self._tracking_uri!r} is plain http with {self.auth.kind} auth: the "
+                "credentials cross the network unencrypted; use https://"
+            )
+        else:
+            return
+        Annotations.of(self).add_warning_v2(INSECURE_HTTP_WARNING, message)
 
     def _log_group(self, retention: logs.RetentionDays) -> logs.LogGroup:
         return logs.LogGroup(
@@ -302,15 +352,16 @@ def _tracking_uri(auth: MlflowAuth, tracking_uri: str | None) -> str:
     if auth.kind == "sagemaker":
         assert auth.tracking_server_arn is not None
         if tracking_uri not in (None, auth.tracking_server_arn):
-            raise ValueError("with MlflowAuth.sagemaker the tracking URI is the tracking server ARN: omit tracking_uri")
+            raise ValueError(
+                "with MlflowAuth.sagemaker the tracking URI is the tracking server ARN: omit tracking_uri "
+                f"(got tracking_uri={tracking_uri!r})"
+            )
         return auth.tracking_server_arn
-    if tracking_uri is None or not tracking_uri.startswith(("https://", "http://")):
-        raise ValueError("tracking_uri must be the MLflow server's http(s) URL")
-    return tracking_uri
+    return check_tracking_uri(tracking_uri)
 
 
 def _check_alias(name: str, value: str | None) -> None:
-    if value and (not _ALIAS.fullmatch(value) or _RESERVED_ALIAS.fullmatch(value)):
+    if value and not is_token(value) and (not _ALIAS.fullmatch(value) or _RESERVED_ALIAS.fullmatch(value)):
         raise ValueError(
             f"{name} must be an MLflow alias (letters, digits, '_' or '-', not 'latest' or 'v<number>'), got {value!r}"
         )
