@@ -50,7 +50,7 @@ class PromotionDashboard(Construct):
         widgets: list[cloudwatch.IWidget] = [
             cloudwatch.GraphWidget(
                 title="Promotions",
-                left=[first.metric_promotions(period=period)],
+                left=[first.metric_promotions(period=period, label="Promoted")],
                 width=WIDGET_WIDTH,
             ),
             cloudwatch.GraphWidget(

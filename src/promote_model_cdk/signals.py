@@ -87,7 +87,7 @@ class PromotionSignals(Construct):
         self, *, period: Duration | None = None, statistic: str = "Sum", label: str | None = None
     ) -> cloudwatch.Metric:
         """The count of promotions made (``Promoted``; a version already champion is not counted)."""
-        return outcome_metric(PROMOTED, period=period, statistic=statistic, label=label or "Promotions")
+        return outcome_metric(PROMOTED, period=period, statistic=statistic, label=label)
 
     def metric_not_promoted(
         self,
@@ -105,7 +105,7 @@ class PromotionSignals(Construct):
             dimension=dimension,
             period=period,
             statistic=statistic,
-            label=label or (f"Not promoted: {reason_code}" if reason_code else "Not promoted"),
+            label=label,
         )
 
     def metric_errors(
@@ -125,7 +125,7 @@ class PromotionSignals(Construct):
             dimension=dimension,
             period=period,
             statistic=statistic,
-            label=label or (f"Errors: {error_type}" if error_type else "Errors"),
+            label=label,
         )
 
     def metric_duration(
@@ -134,5 +134,5 @@ class PromotionSignals(Construct):
         """How long each invocation of this function took (Lambda's ``Duration``, milliseconds, p99
         by default)."""
         return self.function.metric_duration(
-            period=period or Duration.minutes(5), statistic=statistic, label=label or "Duration"
+            period=period or Duration.minutes(5), statistic=statistic, label=label
         )
