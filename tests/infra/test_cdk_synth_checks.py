@@ -143,7 +143,7 @@ def test_an_on_failure_state_outside_the_map_is_refused_by_the_cdk():
     )
 
     # the reason the docs give: a state of the iteration cannot lead to a state outside it
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="Every state can only be used in one graph"):
         sfn.StateMachine(stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(models.next(outside)))
 
 
