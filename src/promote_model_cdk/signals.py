@@ -98,7 +98,7 @@ class PromotionSignals(Construct):
         label: str | None = None,
     ) -> cloudwatch.Metric:
         """The count of requests answered ``promoted: false`` (``NotPromoted``), in total or, with
-        ``reason_code`` (e.g. ``"LOW_CONFIDENCE"``), of that reason only."""
+        ``reason_code`` (e.g. ``"NO_STAGING_VERSION"``), of that reason only."""
         dimension = (REASON_CODE_DIMENSION, reason_code) if reason_code else None
         return outcome_metric(
             NOT_PROMOTED,

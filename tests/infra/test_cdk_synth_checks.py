@@ -243,7 +243,7 @@ def test_an_app_of_tokens_two_functions_a_map_rules_alarms_and_a_dashboard_synth
     machine = _map_of_promotions(stack, ranker, max_concurrency=1)
     ranker.on_promoted("RankerPromoted", target=targets.SqsQueue(sqs.Queue(stack, "Deployments")))
     ranker.metric_errors().create_alarm(stack, "RankerErrors", threshold=1, evaluation_periods=1)
-    forecaster.metric_not_promoted(reason_code="LOW_CONFIDENCE").create_alarm(
+    forecaster.metric_not_promoted(reason_code="NO_STAGING_VERSION").create_alarm(
         stack, "ForecasterRejected", threshold=3, evaluation_periods=1
     )
     PromotionDashboard(stack, "Dashboard", functions=[ranker, forecaster], state_machine=machine)
