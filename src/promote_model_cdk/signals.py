@@ -133,6 +133,4 @@ class PromotionSignals(Construct):
     ) -> cloudwatch.Metric:
         """How long each invocation of this function took (Lambda's ``Duration``, milliseconds, p99
         by default)."""
-        return self.function.metric_duration(
-            period=period or Duration.minutes(5), statistic=statistic, label=label
-        )
+        return self.function.metric_duration(period=period or Duration.minutes(5), statistic=statistic, label=label)
