@@ -27,6 +27,7 @@ class MapConcurrencyCheck:
         self._promote_model = promote_model
 
     def visit(self, node: IConstruct) -> None:
+        """Warn on ``node`` when it is such a Map (called by the CDK for every construct at synth)."""
         reserved = self._promote_model.reserved_concurrency
         if reserved is None or not isinstance(node, sfn.MapBase):
             return
