@@ -34,7 +34,7 @@ class MapConcurrencyCheck:
         stack = Stack.of(node)
         try:
             state = stack.resolve(node.to_state_json())
-        except jsii.errors.JSIIError:  # a Map not yet given its iteration: nothing to check
+        except (RuntimeError, jsii.errors.JSIIError):  # a Map without an iteration: the CDK reports that
             return
         function = self._promote_model.function.node.default_child
         assert isinstance(function, CfnElement)
