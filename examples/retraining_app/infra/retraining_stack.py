@@ -140,11 +140,13 @@ class RetrainingStack(Stack):
         return alarm
 
     def _promotions_queue(self) -> sqs.Queue:
-        """Each promotion's event, for the deployment pipeline to read."""
+        """Each promotion's event, for the deployment pipeline to read, encrypted with promote-model's
+        key (the rule's target lets EventBridge use it)."""
         return sqs.Queue(
             self,
             "Promotions",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.promote_model.encryption_key,
             enforce_ssl=True,
             retention_period=Duration.days(4),
         )
