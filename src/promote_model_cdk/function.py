@@ -43,7 +43,7 @@ from promote_model_cdk.fragment import DEFAULT_RESULT_PATH, ApprovalGate, Promot
 from promote_model_cdk.map_concurrency import MapConcurrencyCheck
 from promote_model_cdk.shared_layer import shared_dependencies_layer
 from promote_model_cdk.signals import PromotionSignals
-from promote_model_cdk.validation import check_environment, check_tracking_uri, is_token
+from promote_model_cdk.validation import check_environment, check_tracking_uri, is_loopback_url, is_token
 
 # MLflow's alias rule, as the function enforces it: letters, digits, '_' and '-'; "latest" and
 # "v<number>" are reserved. Checked here too, so a bad alias fails synthesis, not a promotion.
@@ -249,10 +249,11 @@ class PromoteModel(PromotionSignals):
         )
 
     def _warn_of_plain_http(self, allow_insecure_http: bool) -> None:
-        """A concrete ``http://`` tracking URI: credentials would cross the network in the clear, or,
-        without ``allow_insecure_http``, the function refuses the URL at its first call."""
-        if is_token(self._tracking_uri) or not self._tracking_uri.startswith("http://"):
-            return
+        """A concrete ``http://`` tracking URI to another machine: credentials would cross the network
+        in the clear, or, without ``allow_insecure_http``, the function refuses the URL."""
+        uri = self._tracking_uri
+        if is_token(uri) or not uri.startswith("http://") or is_loopback_url(uri):
+            return  # https, a deploy-time value, or this machine (nothing crosses a network)
         if not allow_insecure_http:
             message = (
                 f"tracking_uri {self._tracking_uri!r} is plain http: the function refuses it unless "

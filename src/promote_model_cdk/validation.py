@@ -10,7 +10,9 @@ The fragment's literal event values are checked with the function's own rules: t
 from __future__ import annotations
 
 import importlib
+import ipaddress
 from typing import Any
+from urllib.parse import urlsplit
 
 from aws_cdk import Token
 
@@ -37,6 +39,19 @@ def check_tracking_uri(value: str | None) -> str:
             f"tracking_uri must be the MLflow server's http(s) URL, https://<host>[:port][/path] {_DEPLOY_TIME_HINT}; got {value!r}"
         )
     return value
+
+
+def is_loopback_url(url: str) -> bool:
+    """``url``'s host is this machine (``localhost`` or a loopback address), where the function
+    accepts plain http without ``allow_insecure_http`` (the rule of its settings module, which
+    imports the function's package and so cannot be loaded here)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def check_sagemaker_arn(value: str) -> str:

@@ -89,13 +89,15 @@ def test_credentials_over_plain_http_are_warned_of(auth):
     assert "credentials cross the network unencrypted" in warning.entry.data
 
 
-def test_plain_http_without_allow_insecure_http_is_warned_of_and_https_is_not():
-    http_stack, https_stack = _stack(), _stack()
+def test_plain_http_without_allow_insecure_http_is_warned_of_and_https_or_loopback_is_not():
+    http_stack, https_stack, loopback_stack = _stack(), _stack(), _stack()
     _promote_model(http_stack, tracking_uri="http://mlflow.internal:5000")
     _promote_model(https_stack)
+    _promote_model(loopback_stack, tracking_uri="http://127.0.0.1:5000", auth=MlflowAuth.basic())
 
     assert "allow_insecure_http=True" in _warnings(http_stack, "plain http")[0].entry.data
     assert _warnings(https_stack, "plain http") == []
+    assert _warnings(loopback_stack, "plain http") == []  # the function accepts loopback http
 
 
 def _map_of_promotions(stack: Stack, promote_model: PromoteModel, *, max_concurrency: int) -> sfn.StateMachine:
