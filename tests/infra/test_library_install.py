@@ -274,3 +274,18 @@ def test_the_promote_model_command_says_what_to_install_without_the_cli_extra(ap
 
     assert command.returncode == 30
     assert "pip install 'promote-model-cdk[cli]'" in command.stderr
+
+
+def test_the_installed_library_checks_literal_event_values_with_the_functions_own_rules(app_python):
+    probe = (
+        "from promote_model_cdk.validation import check_event_literals\n"
+        "try:\n"
+        "    check_event_literals(model_name='team/ranker')\n"
+        "except ValueError as refused:\n"
+        "    print(refused)\n"
+    )
+
+    command = subprocess.run([str(app_python), "-I", "-c", probe], capture_output=True, text=True, check=True)
+
+    assert "model_name='team/ranker'" in command.stdout
+    assert "must not contain '/'" in command.stdout  # the reason the handler's request module gives
