@@ -39,7 +39,9 @@ from promote_model_cdk.constants import (
     METRICS_NAMESPACE,
     SERVICE_NAME,
 )
+from promote_model_cdk.dependencies import no_pyc_message
 from promote_model_cdk.fragment import DEFAULT_RESULT_PATH, ApprovalGate, PromoteModelFragment
+from promote_model_cdk.lambda_platform import LambdaPlatform, lambda_platform
 from promote_model_cdk.map_concurrency import MapConcurrencyCheck
 from promote_model_cdk.shared_layer import shared_dependencies_layer
 from promote_model_cdk.signals import PromotionSignals
@@ -55,14 +57,16 @@ INSECURE_HTTP_WARNING = "promote-model:plainHttp"
 
 
 class PromoteModel(PromotionSignals):
-    """The promote-model Lambda (Python 3.11, 60 s, 256 MB) and everything it needs to run.
+    """The promote-model Lambda (60 s, 256 MB) and everything it needs to run.
 
     Required: ``auth`` (an ``MlflowAuth``), ``environment`` (a name shown in notifications) and
     ``tracking_uri`` (the MLflow server's ``https://`` URL; not needed with ``MlflowAuth.sagemaker``,
     whose ARN is the tracking URI). Both may be tokens (a ``CfnParameter``'s or an SSM parameter's
     value): a token passes through, a concrete value is checked at synth.
 
-    Defaults: a new KMS-encrypted alert topic (``alert_topic=None``) and one new rotating KMS key
+    Defaults: ``runtime`` python3.11 on ``architecture`` x86_64 (the specification's; also
+    ``aws_lambda.Runtime.PYTHON_3_12`` or ``PYTHON_3_13``, on ``aws_lambda.Architecture.ARM_64``,
+    see docs/platform.md; the layer and the .pyc files are built for the choice); a new KMS-encrypted alert topic (``alert_topic=None``) and one new rotating KMS key
     (``encryption_key=None``) for the topic, the created secret, the log group and the function's
     settings; registry ``tradai-models``; alerts on; the "Model Promotion" EventBridge event on the
     account's default bus (``event_bus=`` another, ``events_enabled=False`` none); alias
@@ -82,6 +86,33 @@ class PromoteModel(PromotionSignals):
     Methods: ``fragment``, ``on_promoted``, ``on_outcome``, ``metric_promotions``,
     ``metric_not_promoted``, ``metric_errors``, ``metric_duration``.
     """
+
+    auth: MlflowAuth
+    """How the function authenticates to MLflow, as given."""
+    environment_name: str
+    """The environment's name, as given (``environment``): shown in notifications and tags."""
+    encryption_key: kms.IKey
+    """The KMS key of the topic it created, the created secret, the log group and the function's settings."""
+    alert_topic: sns.ITopic
+    """The topic of the promotion notifications and the error alarm (created, or ``alert_topic``)."""
+    credentials_secret: secretsmanager.ISecret | None
+    """The secret the function reads its MLflow credentials from; ``None`` for SageMaker and no auth."""
+    event_bus: events.IEventBus | None
+    """The bus of the "Model Promotion" event; ``None`` with ``events_enabled=False``."""
+    layer: lambda_.LayerVersion
+    """The function's dependency layer (Powertools and its pinned runtime packages; no mlflow)."""
+    log_group: logs.LogGroup
+    """The function's log group, encrypted with ``encryption_key``."""
+    role: iam.Role
+    """The function's execution role, with exactly the grants it needs."""
+    function: lambda_.Function
+    """The Lambda function itself (its ARN is what a workflow invokes)."""
+    error_alarm: cloudwatch.Alarm
+    """The alarm on the function's errors, notifying ``alert_topic``."""
+    reserved_concurrency: int | None
+    """The function's reserved concurrency, as given (``None``: unreserved); a ``Map`` above it is warned of."""
+    platform: LambdaPlatform
+    """The runtime and architecture the function and its layer are built for."""
 
     def __init__(
         self,
@@ -111,8 +142,11 @@ class PromoteModel(PromotionSignals):
         error_alarm_threshold: int = 1,
         error_alarm_period: Duration | None = None,
         error_alarm_evaluation_periods: int = 1,
+        runtime: lambda_.Runtime | None = None,
+        architecture: lambda_.Architecture | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self.platform = lambda_platform(runtime, architecture)
         self.auth = auth
         self.environment_name = check_environment(environment)
         self._tracking_uri = _tracking_uri(auth, tracking_uri)
@@ -121,7 +155,7 @@ class PromoteModel(PromotionSignals):
         _check_alias("promotion_alias", promotion_alias)
         _check_alias("challenger_alias", challenger_alias)
 
-        self.encryption_key: kms.IKey = encryption_key or create_encryption_key(self, "Key", environment=environment)
+        self.encryption_key = encryption_key or create_encryption_key(self, "Key", environment=environment)
         if encryption_key is not None:
             complete_key_policy(
                 self,
@@ -129,7 +163,7 @@ class PromoteModel(PromotionSignals):
                 statements=[log_groups_statement(self), alarms_statement()],
                 used_for="encryption_key: the log group and, with no alert_topic given, the topic",
             )
-        self.alert_topic: sns.ITopic = alert_topic or create_alert_topic(
+        self.alert_topic = alert_topic or create_alert_topic(
             self, "Alerts", environment=environment, key=self.encryption_key
         )
         if alert_topic is not None and alert_topic.master_key is not None:
@@ -137,15 +171,15 @@ class PromoteModel(PromotionSignals):
             complete_key_policy(
                 self, alert_topic.master_key, statements=[alarms_statement()], used_for="the alert topic's key"
             )
-        self.credentials_secret: secretsmanager.ISecret | None = auth._credentials_secret(
+        self.credentials_secret = auth._credentials_secret(
             self, environment=environment, encryption_key=self.encryption_key
         )
-        self.event_bus: events.IEventBus | None = (
+        self.event_bus = (
             (event_bus or events.EventBus.from_event_bus_name(self, "DefaultEventBus", "default"))
             if events_enabled
             else None
         )
-        self.layer = self._layer()
+        self.layer = shared_dependencies_layer(self, self.platform)
         self.log_group = self._log_group(log_retention)
         self.role = self._role(environment)
         settings = {
@@ -166,14 +200,15 @@ class PromoteModel(PromotionSignals):
             # (subsegments, annotations) costs ~400 ms per cold start, so it is opt-in.
             "POWERTOOLS_TRACE_DISABLED": _flag(not detailed_tracing),
         }
+        code, code_bundling = handler_code(self.platform)
         self.function = lambda_.Function(
             self,
             "Function",
             description=f"Promotes an MLflow model version to Production ({environment})",
-            runtime=lambda_.Runtime.PYTHON_3_11,
-            architecture=lambda_.Architecture.X86_64,
+            runtime=self.platform.runtime,
+            architecture=self.platform.architecture,
             handler=HANDLER,
-            code=handler_code(),
+            code=code,
             layers=[self.layer],
             role=self.role,
             timeout=Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
@@ -188,6 +223,8 @@ class PromoteModel(PromotionSignals):
             vpc_subnets=vpc_subnets,
             security_groups=list(security_groups) if security_groups is not None else None,
         )
+        if code_bundling.compiled is False:
+            Annotations.of(self.function).add_info(no_pyc_message(self.platform))
         # Lambda decrypts the settings at each cold start with the role's permission on the key.
         self.encryption_key.grant_decrypt(self.role)
         self.alert_topic.grant_publish(self.role)
@@ -242,11 +279,6 @@ class PromoteModel(PromotionSignals):
         if self.auth.kind != "sagemaker":
             settings["MLFLOW_ALLOW_INSECURE_HTTP"] = _flag(allow_insecure_http)
         return settings
-
-    def _layer(self) -> lambda_.LayerVersion:
-        return shared_dependencies_layer(
-            self, runtime=lambda_.Runtime.PYTHON_3_11, architecture=lambda_.Architecture.X86_64
-        )
 
     def _warn_of_plain_http(self, allow_insecure_http: bool) -> None:
         """A concrete ``http://`` tracking URI to another machine: credentials would cross the network
@@ -304,7 +336,11 @@ class PromoteModel(PromotionSignals):
 
     def _acknowledge_findings(self, *, in_vpc: bool) -> None:
         reasons = {
-            "AwsSolutions-L1": "The specification fixes the runtime at Python 3.11; the bundle and its .pyc files are built for it.",
+            "AwsSolutions-L1": (
+                "The runtime is a choice among python3.11 (the specification's default), python3.12 and "
+                "python3.13, the versions the bundle, its compiled wheels and its .pyc files are built and "
+                "tested for; docs/platform.md says which to pick."
+            ),
             "AwsSolutions-IAM5[Resource::*]": (
                 "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray "
                 "grants only on all resources."

@@ -7,31 +7,19 @@ from aws_cdk import Stack
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
-from promote_model_cdk.bundling import dependencies_layer_code
+from promote_model_cdk.dependencies import dependencies_layer
+from promote_model_cdk.lambda_platform import LambdaPlatform
 
 
-def layer_id(runtime: lambda_.Runtime, architecture: lambda_.Architecture) -> str:
+def layer_id(platform: LambdaPlatform) -> str:
     """The layer's construct id in its stack, e.g. ``PromoteModelDependencies-python3.11-x86_64``."""
-    return f"PromoteModelDependencies-{runtime.name}-{architecture.name}"
+    return f"PromoteModelDependencies-{platform.runtime.name}-{platform.architecture.name}"
 
 
-def shared_dependencies_layer(
-    scope: Construct, *, runtime: lambda_.Runtime, architecture: lambda_.Architecture
-) -> lambda_.LayerVersion:
-    """The stack's layer for ``runtime`` and ``architecture``, created by the first function that asks."""
+def shared_dependencies_layer(scope: Construct, platform: LambdaPlatform) -> lambda_.LayerVersion:
+    """The stack's layer for ``platform``, created at the stack's root by the first function that asks."""
     stack = Stack.of(scope)
-    id = layer_id(runtime, architecture)
-    existing = stack.node.try_find_child(id)
+    existing = stack.node.try_find_child(layer_id(platform))
     if isinstance(existing, lambda_.LayerVersion):
         return existing
-    return lambda_.LayerVersion(
-        stack,
-        id,
-        code=dependencies_layer_code(),
-        compatible_runtimes=[runtime],
-        compatible_architectures=[architecture],
-        description=(
-            f"promote-model runtime dependencies for {runtime.name} on {architecture.name}, shared by this "
-            "stack's functions (promote_model_cdk/layer/requirements.txt)"
-        ),
-    )
+    return dependencies_layer(stack, layer_id(platform), platform)

@@ -18,6 +18,7 @@ from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sqs as sqs
@@ -28,11 +29,21 @@ from promote_model_cdk import MlflowAuth, PromoteModel, PromoteModelFragment, Pr
 
 MODELS = ["DemandForecaster", "OfferRanker"]
 RESERVED_CONCURRENCY = 1  # promotions serialize: the Map runs no more at once
+RUNTIMES = {"python3.12": lambda_.Runtime.PYTHON_3_12, "python3.13": lambda_.Runtime.PYTHON_3_13}
+ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
 
 class RetrainingStack(Stack):
     def __init__(
-        self, scope: Construct, id: str, *, tracking_uri: str | None, auth_setting: dict[str, Any], **kwargs: Any
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        tracking_uri: str | None,
+        auth_setting: dict[str, Any],
+        lambda_runtime: str = "python3.13",
+        lambda_architecture: str = "arm64",
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         auth = self._auth(auth_setting)
@@ -46,6 +57,9 @@ class RetrainingStack(Stack):
             challenger_alias="challenger",
             subject_prefix="[Retraining]",
             reserved_concurrency=RESERVED_CONCURRENCY,
+            # An Amazon Linux 2023 runtime on Graviton; the library's default is python3.11 on x86_64.
+            runtime=RUNTIMES[lambda_runtime],
+            architecture=ARCHITECTURES[lambda_architecture],
         )
 
         failed = sfn.Fail(self, "RetrainingFailed", error="PromotionFailed", cause="a promotion failed, see $.error")
