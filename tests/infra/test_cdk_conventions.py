@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aws_cdk import App, CfnParameter, Stack
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_ssm as ssm
 from aws_cdk import aws_stepfunctions as sfn
@@ -112,6 +113,20 @@ def test_every_promote_model_of_a_stack_shares_one_dependency_layer():
     for function in resources(template, "AWS::Lambda::Function").values():
         assert function["Properties"]["Layers"] == [{"Ref": layer_id}]
     assert first.layer.node.id == "PromoteModelDependencies-python3.11-x86_64"
+
+
+def test_a_function_of_another_runtime_or_architecture_gets_its_own_layer():
+    stack = _stack()
+    default = _promote_model(stack, "Default")
+    arm = _promote_model(stack, "Arm", runtime=lambda_.Runtime.PYTHON_3_13, architecture=lambda_.Architecture.ARM_64)
+    arm_too = _promote_model(
+        stack, "ArmToo", runtime=lambda_.Runtime.PYTHON_3_13, architecture=lambda_.Architecture.ARM_64
+    )
+
+    assert len(resources(Template.from_stack(stack).to_json(), "AWS::Lambda::LayerVersion")) == 2
+    assert arm.layer is arm_too.layer
+    assert arm.layer is not default.layer
+    assert arm.layer.node.id == "PromoteModelDependencies-python3.13-arm64"
 
 
 # --- on_promoted -------------------------------------------------------------------------------------
