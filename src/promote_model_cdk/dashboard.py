@@ -32,6 +32,9 @@ class PromotionDashboard(Construct):
     account and region. ``period`` (default 5 minutes) is each graph's. Attribute: ``dashboard``.
     """
 
+    dashboard: cloudwatch.Dashboard
+    """The CloudWatch dashboard itself (``dashboard_name``, or a name CloudFormation generates)."""
+
     def __init__(
         self,
         scope: Construct,
