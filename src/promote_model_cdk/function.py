@@ -45,7 +45,7 @@ from promote_model_cdk.lambda_platform import LambdaPlatform, lambda_platform
 from promote_model_cdk.map_concurrency import MapConcurrencyCheck
 from promote_model_cdk.shared_layer import shared_dependencies_layer
 from promote_model_cdk.signals import PromotionSignals
-from promote_model_cdk.validation import check_environment, check_tracking_uri, is_loopback_url, is_token
+from promote_model_cdk.validation import check_environment, check_tracking_uri, is_token, plain_http_problem
 
 # MLflow's alias rule, as the function enforces it: letters, digits, '_' and '-'; "latest" and
 # "v<number>" are reserved. Checked here too, so a bad alias fails synthesis, not a promotion.
@@ -281,24 +281,11 @@ class PromoteModel(PromotionSignals):
         return settings
 
     def _warn_of_plain_http(self, allow_insecure_http: bool) -> None:
-        """A concrete ``http://`` tracking URI to another machine: credentials would cross the network
-        in the clear, or, without ``allow_insecure_http``, the function refuses the URL."""
-        uri = self._tracking_uri
-        if is_token(uri) or not uri.startswith("http://") or is_loopback_url(uri):
-            return  # https, a deploy-time value, or this machine (nothing crosses a network)
-        if not allow_insecure_http:
-            message = (
-                f"tracking_uri {self._tracking_uri!r} is plain http: the function refuses it unless "
-                "allow_insecure_http=True; use https://"
-            )
-        elif self.auth.kind in ("basic", "token"):
-            message = (
-                f"tracking_uri {self._tracking_uri!r} is plain http with {self.auth.kind} auth: the "
-                "credentials cross the network unencrypted; use https://"
-            )
-        else:
-            return
-        Annotations.of(self).add_warning_v2(INSECURE_HTTP_WARNING, message)
+        message = plain_http_problem(
+            self._tracking_uri, allow_insecure_http=allow_insecure_http, auth_kind=self.auth.kind
+        )
+        if message is not None:
+            Annotations.of(self).add_warning_v2(INSECURE_HTTP_WARNING, message)
 
     def _log_group(self, retention: logs.RetentionDays) -> logs.LogGroup:
         return logs.LogGroup(

@@ -54,6 +54,24 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
+def plain_http_problem(uri: str, *, allow_insecure_http: bool, auth_kind: str) -> str | None:
+    """What is risky about a concrete ``http://`` tracking URI to another machine: credentials would
+    cross the network in the clear, or, without ``allow_insecure_http``, the function refuses the
+    URL. ``None`` for https, a token, or loopback (nothing crosses a network)."""
+    if is_token(uri) or not uri.startswith("http://") or is_loopback_url(uri):
+        return None
+    if not allow_insecure_http:
+        return (
+            f"tracking_uri {uri!r} is plain http: the function refuses it unless allow_insecure_http=True; use https://"
+        )
+    if auth_kind in ("basic", "token"):
+        return (
+            f"tracking_uri {uri!r} is plain http with {auth_kind} auth: the credentials cross the network "
+            "unencrypted; use https://"
+        )
+    return None
+
+
 def check_sagemaker_arn(value: str) -> str:
     """A SageMaker managed MLflow tracking server ARN, or a token."""
     if is_token(value):
