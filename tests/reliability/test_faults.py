@@ -11,7 +11,7 @@ import pytest
 from devtools.local.fault_proxy import DROP_AFTER_FORWARD, STALL
 from devtools.local.servers import free_port
 from promote_model import handler
-from promote_model.errors import ConfigurationError, RegistryUnavailableError
+from promote_model.errors import ConfigurationError, CredentialsUnavailableError, RegistryUnavailableError
 from tests.support import invoke, received_notifications, register_model, registry_state, stages
 
 TRANSITION = "/model-versions/transition-stage"
@@ -135,9 +135,12 @@ def test_secrets_manager_unreachable(lambda_env, moto, record_fault):
     finally:
         credentials._secrets_provider.cache_clear()
 
-    assert isinstance(error, ConfigurationError)
+    # a connection that fails may not fail again: retryable, unlike a missing or malformed secret
+    assert isinstance(error, CredentialsUnavailableError)
     assert "MLFLOW_CREDENTIALS_SECRET_ARN" in str(error)
-    record_fault("Secrets Manager unreachable", "`ConfigurationError` naming the setting", "untouched", seconds)
+    record_fault(
+        "Secrets Manager unreachable", "`CredentialsUnavailableError` naming the setting", "untouched", seconds
+    )
 
 
 @pytest.mark.parametrize(
