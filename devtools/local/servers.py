@@ -22,7 +22,10 @@ from pathlib import Path
 from devtools.paths import ROOT
 
 HEALTH_TIMEOUT_SECONDS = 90.0
-_BIN = Path(sys.executable).parent
+# The folder of the ``mlflow`` and ``moto_server`` commands: this interpreter's, unless
+# PROMOTE_MODEL_SERVERS_BIN names another (the handler suite under Python 3.12/3.13 keeps the dev
+# venv's servers: only the handler side changes interpreter).
+_BIN = Path(os.environ.get("PROMOTE_MODEL_SERVERS_BIN") or Path(sys.executable).parent)
 # Keep the servers from reaching for the network: this machine has none.
 _QUIET_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 
@@ -84,14 +87,15 @@ def mlflow_server(
 
 
 @contextmanager
-def moto_server(workdir: Path, *, fill_gaps: bool = False) -> Iterator[RunningServer]:
-    """A moto server standing in for AWS; with ``fill_gaps``, with what its CloudFormation lacks filled in
-    (devtools/deploy/moto_gaps.py), so that `cdk deploy` of this stack can be verified against it."""
+def moto_server(workdir: Path, *, module: str | None = None) -> Iterator[RunningServer]:
+    """A moto server standing in for AWS; with ``module``, that module of this checkout run as the
+    server instead (``python -m MODULE -H 127.0.0.1 -p PORT``): how ``devtools.deploy.moto_gaps``
+    serves moto with what its CloudFormation lacks filled in."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    launcher = [sys.executable, "-m", "devtools.deploy.moto_gaps"] if fill_gaps else [str(_BIN / "moto_server")]
+    launcher = [sys.executable, "-m", module] if module else [str(_BIN / "moto_server")]
     command = [*launcher, "-H", "127.0.0.1", "-p", str(port)]
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))} if fill_gaps else {}
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))} if module else {}
     with _process(command, workdir / "moto-server.log", env, f"http://127.0.0.1:{port}", "/moto-api/") as server:
         yield server
 
