@@ -306,7 +306,11 @@ def test_checkov_finds_nothing_unexplained_in_the_example_app(templates, tmp_pat
 
 def test_the_promote_model_command_says_what_to_install_without_the_cli_extra(app_python):
     command = subprocess.run(
-        [str(app_python.parent / "promote-model"), "PascalStrategy"], capture_output=True, text=True, check=False
+        [str(app_python.parent / "promote-model"), "PascalStrategy"],
+        env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"},  # the installed copy, not a checkout
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
     assert command.returncode == 30
