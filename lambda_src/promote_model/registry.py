@@ -35,6 +35,7 @@ class ModelVersion:
     last_updated_timestamp: int
     aliases: tuple[str, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()
+    run_id: str | None = None  # the run that produced it, where its metrics are logged
 
     @property
     def in_production(self) -> bool:
@@ -66,6 +67,7 @@ class ModelVersion:
                     for t in data.get("tags") or ()
                     if isinstance(t, dict) and "key" in t
                 ),
+                run_id=str(data["run_id"]) if data.get("run_id") else None,
             )
         except (TypeError, ValueError):
             raise RegistryResponseError("MLflow returned a model version whose fields have the wrong types") from None
@@ -190,6 +192,22 @@ class MLflowAdapter:
             f"MLflow's search did not end within {MAX_SEARCH_PAGES} pages of {SEARCH_PAGE_SIZE} versions"
         )
 
+    def get_run_metrics(self, run_id: str) -> dict[str, float] | None:
+        """The latest value of each metric logged on the run, ``None`` when there is no such run.
+        MLflow writes a ``NaN`` metric as the string ``"NaN"`` (and infinities as strings too)."""
+        response = self._http.get(f"{_API}/runs/get", {"run_id": run_id}, deadline=self._deadline)
+        if _is_not_found(response):
+            return None
+        data = _expect(response, "run").get("data") or {}
+        metrics = data.get("metrics") if isinstance(data, dict) else None
+        if not isinstance(metrics, list):
+            return {}
+        values: dict[str, float] = {}
+        for metric in metrics:
+            if isinstance(metric, dict) and isinstance(metric.get("key"), str):
+                values[metric["key"]] = _metric_value(metric.get("value"))
+        return values
+
     def archive(self, name: str, version: str) -> None:
         payload = {"name": name, "version": version, "stage": ModelStage.ARCHIVED.value}
         # Idempotent in effect (archiving an archived version changes nothing that matters), so
@@ -218,6 +236,15 @@ def _name_filter(name: str) -> str:
         pattern = "".join("_" if c in "'\\\"" else c for c in name)
         return f"name LIKE '{pattern}'"
     return f"name = '{name}'"
+
+
+def _metric_value(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise RegistryResponseError("MLflow returned a metric whose value is not a number")
+    try:
+        return float(value)  # also "NaN", "Infinity" and "-Infinity", as MLflow writes them
+    except ValueError:
+        raise RegistryResponseError("MLflow returned a metric whose value is not a number") from None
 
 
 def _same_model(version: ModelVersion, name: str) -> ModelVersion:

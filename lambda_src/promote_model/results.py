@@ -18,9 +18,29 @@ class ReasonCode(StrEnum):
     SUPERSEDED = "SUPERSEDED"
     NO_ROLLBACK_TARGET = "NO_ROLLBACK_TARGET"
     NO_CHALLENGER_VERSION = "NO_CHALLENGER_VERSION"  # alias mode, no version given, no challenger
+    CONFIDENCE_BELOW_MINIMUM = "CONFIDENCE_BELOW_MINIMUM"  # the gates (docs/promotion-policies.md)
+    REQUIRED_TAG_MISSING = "REQUIRED_TAG_MISSING"
+    METRIC_MISSING = "METRIC_MISSING"
+    METRIC_NOT_IMPROVED = "METRIC_NOT_IMPROVED"
 
 
 NO_STAGING_VERSION_REASON = "No Staging version found"
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One promotion gate's evaluation, as dry runs and gated-out answers report it."""
+
+    gate: str  # the setting that asked for it
+    passed: bool
+    detail: str
+    reason_code: ReasonCode | None = None  # set when it failed
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"gate": self.gate, "passed": self.passed, "detail": self.detail}
+        if self.reason_code is not None:
+            result["reason_code"] = self.reason_code.value
+        return result
 
 
 @dataclass(frozen=True)
@@ -68,6 +88,7 @@ class DryRun:
     alias: str | None
     event_sent: bool = False  # a dry run sends nothing
     new_stage: str = ModelStage.PRODUCTION.value
+    gates: tuple[GateCheck, ...] = ()  # each configured gate's evaluation
 
     outcome = "dry_run"
 
@@ -79,6 +100,7 @@ class DryRun:
             **_champion_fields(self),
             "alias": self.alias,
             "event_sent": self.event_sent,
+            "gates": [check.to_dict() for check in self.gates],
         }
 
 
@@ -92,6 +114,7 @@ class NotPromoted:
     new_version: str | None = None
     dry_run: bool = False
     event_sent: bool = False
+    gates: tuple[GateCheck, ...] = ()  # a gated-out candidate: every gate's evaluation
 
     outcome = "not_promoted"
 
@@ -107,6 +130,8 @@ class NotPromoted:
             result["new_version"] = self.new_version
         if self.dry_run:
             result["dry_run"] = True
+        if self.gates:
+            result["gates"] = [check.to_dict() for check in self.gates]
         result["event_sent"] = self.event_sent
         return result
 

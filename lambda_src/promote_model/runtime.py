@@ -52,6 +52,7 @@ class Runtime:
                 audit_tags=settings.audit_tags,
                 subject_prefix=settings.subject_prefix,
                 mode=settings.promotion_mode,
+                gates=settings.gates,
             ),
             together=self._together,
         )

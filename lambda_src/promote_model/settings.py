@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from promote_model.alerts import DEFAULT_SUBJECT_PREFIX
 from promote_model.errors import ConfigurationError
 from promote_model.events import DEFAULT_EVENT_BUS
+from promote_model.gate_settings import GateSettings, gates_from_environ
 
 DEFAULT_REGISTRY_NAME = "tradai-models"
 DEFAULT_ENVIRONMENT = "dev"
@@ -64,6 +65,7 @@ class ModelManagementSettings:
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
     event_bus_name: str | None = DEFAULT_EVENT_BUS  # None: no EventBridge event
     promotion_mode: str = "stage"  # "alias": registries without stages (the champion alias is the fact)
+    gates: GateSettings = field(default_factory=GateSettings)
 
     @property
     def alerts_active(self) -> bool:
@@ -107,6 +109,7 @@ class ModelManagementSettings:
             subject_prefix=_subject_prefix(environ.get("NOTIFICATION_SUBJECT_PREFIX")),
             event_bus_name=_event_bus(environ.get("EVENT_BUS_NAME")),
             promotion_mode=_promotion_mode(environ.get("PROMOTION_MODE")),
+            gates=gates_from_environ(environ),
         )
         settings._refuse_plain_http_credentials()
         settings._refuse_credentials_beside_iam()

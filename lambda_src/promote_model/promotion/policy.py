@@ -5,11 +5,12 @@ registry and the alert publisher (passed in; the rules make no network call of t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from promote_model.alerts import DEFAULT_SUBJECT_PREFIX, PromotionNotice
+from promote_model.gate_settings import GateSettings
 from promote_model.registry import ModelVersion, RegisteredModel
 from promote_model.request import PromotionRequest
 from promote_model.stages import ModelStage
@@ -35,6 +36,8 @@ class Registry(Protocol):
 
     def set_version_tag(self, name: str, version: str, key: str, value: str) -> None: ...
 
+    def get_run_metrics(self, run_id: str) -> dict[str, float] | None: ...
+
 
 class AlertPublisher(Protocol):
     def publish(self, notice: PromotionNotice) -> bool: ...
@@ -52,6 +55,7 @@ class PromotionPolicy:
     audit_tags: bool = True
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
     mode: str = STAGE_MODE  # ALIAS_MODE: the champion is whoever holds promotion_alias; no stage changes
+    gates: GateSettings = field(default_factory=GateSettings)  # checked on a candidate before anything is written
 
     @property
     def alias_mode(self) -> bool:
