@@ -28,6 +28,14 @@ NO_STAGING_VERSION_REASON = "No Staging version found"
 
 
 @dataclass(frozen=True)
+class SourceVersion:
+    """Copy mode: the source model's version a champion was copied from."""
+
+    model_name: str
+    version: str
+
+
+@dataclass(frozen=True)
 class GateCheck:
     """One promotion gate's evaluation, as dry runs and gated-out answers report it."""
 
@@ -58,6 +66,7 @@ class Promoted:
     event_sent: bool = False
     rolled_back_from: str | None = None  # a rollback: the champion it replaced
     new_stage: str = ModelStage.PRODUCTION.value  # alias mode: "alias:<name>"
+    source: SourceVersion | None = None  # copy mode: the version copied into model_name
 
     @property
     def outcome(self) -> str:
@@ -73,6 +82,7 @@ class Promoted:
             "audit_tags_written": self.audit_tags_written,
             "event_sent": self.event_sent,
             **rollback,
+            **_source_fields(self.source),
         }
 
 
@@ -81,7 +91,7 @@ class DryRun:
     """What a promotion would do: nothing was changed and nothing was sent."""
 
     model_name: str
-    new_version: str
+    new_version: str | None  # copy mode: None until the copy exists
     archived_version: str | None
     confidence: float
     already_promoted: bool
@@ -89,6 +99,7 @@ class DryRun:
     event_sent: bool = False  # a dry run sends nothing
     new_stage: str = ModelStage.PRODUCTION.value
     gates: tuple[GateCheck, ...] = ()  # each configured gate's evaluation
+    source: SourceVersion | None = None  # copy mode: the version that is (or would be) copied
 
     outcome = "dry_run"
 
@@ -101,6 +112,7 @@ class DryRun:
             "alias": self.alias,
             "event_sent": self.event_sent,
             "gates": [check.to_dict() for check in self.gates],
+            **_source_fields(self.source),
         }
 
 
@@ -137,6 +149,10 @@ class NotPromoted:
 
 
 PromotionResult = Promoted | NotPromoted | DryRun
+
+
+def _source_fields(source: SourceVersion | None) -> dict[str, Any]:
+    return {} if source is None else {"source_model_name": source.model_name, "source_version": source.version}
 
 
 def _champion_fields(result: Promoted | DryRun) -> dict[str, Any]:

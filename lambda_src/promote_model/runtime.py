@@ -53,6 +53,7 @@ class Runtime:
                 subject_prefix=settings.subject_prefix,
                 mode=settings.promotion_mode,
                 gates=settings.gates,
+                target_model=settings.target_model_name,
             ),
             together=self._together,
         )
