@@ -23,7 +23,7 @@ node_modules/.installed: package.json package-lock.json
 
 ## demo: promote a model end to end on local servers (the project's main job)
 demo: $(BIN)/.installed node_modules/.installed
-	$(BIN)/python -m devtools.demo $(DEMO_ARGS)
+	$(BIN)/python -m devtools.local.demo $(DEMO_ARGS)
 
 ## test: lint, type-check and run the whole test suite (what CI runs)
 test: lint typecheck
@@ -31,7 +31,7 @@ test: lint typecheck
 
 ## mlflow-servers: build the cached venvs of the older MLflow servers tests/compat runs (the tests build them on first use too)
 mlflow-servers: $(BIN)/.installed
-	$(BIN)/python -m devtools.server_venvs 2.9 2.22
+	$(BIN)/python -m devtools.local.server_venvs 2.9 2.22
 
 ## reliability-report: run the fault, race and hostile-input tests and write docs/reliability.md
 reliability-report: $(BIN)/.installed
@@ -58,12 +58,12 @@ synth: $(BIN)/.installed node_modules/.installed
 
 ## deploy: cdk deploy the stack of ENV with the AWS credentials of this shell
 deploy: $(BIN)/.installed node_modules/.installed
-	$(BIN)/python -m devtools.aws_preflight
+	$(BIN)/python -m devtools.deploy.aws_preflight
 	AWS_EC2_METADATA_DISABLED=true PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk deploy -c environment=$(ENV) --require-approval broadening
 
 ## bench: measure the bundled handler against an mlflow-skinny baseline (about 5 min, under 10); writes docs/performance.md
 bench: $(BIN)/.installed
-	$(BIN)/python -m devtools.bench
+	$(BIN)/python -m devtools.bench.run
 
 ## lock: re-pin every Python package after changing pyproject.toml
 lock: $(BIN)/.installed
@@ -81,4 +81,4 @@ clean:
 
 ## deploy-local: cdk bootstrap, deploy, verify, run and destroy the local environment's stack on moto (about 2 min)
 deploy-local: $(BIN)/.installed node_modules/.installed
-	$(BIN)/python -m devtools.deploy_local
+	$(BIN)/python -m devtools.deploy.local

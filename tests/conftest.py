@@ -13,7 +13,7 @@ import boto3
 import pytest
 from mlflow.tracking import MlflowClient
 
-from devtools.servers import RunningServer, mlflow_server, moto_server
+from devtools.local.servers import RunningServer, mlflow_server, moto_server
 from promote_model import handler, observability
 
 AWS_TEST_ENV = {

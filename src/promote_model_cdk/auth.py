@@ -103,7 +103,7 @@ def _generated_basic_auth_secret(
             reason=(
                 "The password is also stored in MLflow's own user store, which Secrets Manager cannot "
                 "update; rotating it here alone would lock the function out. Rotate it in MLflow and "
-                "here together (README: rotating the MLflow password)."
+                "here together (docs/deploying.md: rotating the MLflow password)."
             ),
         )
     )

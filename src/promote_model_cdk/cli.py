@@ -1,7 +1,7 @@
 """``promote-model``: the function's own command line, run from the code this package carries.
 
 It needs the function's runtime packages, which the constructs do not:
-``pip install 'promote-model-cdk[cli]'``. Exit codes are the function CLI's (README).
+``pip install 'promote-model-cdk[cli]'``. Exit codes are the function CLI's (docs/cli.md).
 """
 
 from __future__ import annotations

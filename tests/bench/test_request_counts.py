@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from devtools.fault_proxy import FaultProxy, fault_proxy
+from devtools.local.fault_proxy import FaultProxy, fault_proxy
 from promote_model import handler
 from tests.support import invoke, register_model
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from devtools.servers import free_port
+from devtools.local.servers import free_port
 from tests.support import received_notifications, register_model, stages
 
 CLI = str(Path(sys.executable).parent / "promote-model")

@@ -1,6 +1,6 @@
 """One real MLflow server per tested version for the whole session, and the handler pointed at it.
 
-2.9.x and 2.22.x run from their own cached venvs (``devtools.server_venvs`` builds one on first
+2.9.x and 2.22.x run from their own cached venvs (``devtools.local.server_venvs`` builds one on first
 use, from ``requirements/mlflow-server-<series>.txt``); the pinned 3.x is the dev venv's server,
 the one the rest of the suite already shares. Every test here runs once per version: the server
 fixture is session-scoped and parametrized, so pytest groups the tests by version and runs each
@@ -16,9 +16,9 @@ import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
 
-from devtools.fault_proxy import FaultProxy, fault_proxy
-from devtools.server_venvs import mlflow_executable, pinned_mlflow_version, pins_file
-from devtools.servers import mlflow_server
+from devtools.local.fault_proxy import FaultProxy, fault_proxy
+from devtools.local.server_venvs import mlflow_executable, pinned_mlflow_version, pins_file
+from devtools.local.servers import mlflow_server
 
 DEV_VENV = "dev"  # the series whose server is the dev venv's own mlflow
 TESTED_SERIES = ["2.9", "2.22", DEV_VENV]

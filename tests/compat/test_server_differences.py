@@ -3,7 +3,7 @@
 These talk to the servers directly (not through the function): they record why the function has
 its own rules (a name with ``/`` or ``:`` is ``INVALID_REQUEST`` on every version) and which
 server features it may rely on everywhere (aliases). If an upgrade changes an answer here, the
-README's "MLflow servers tested" list and docs/design.md §5 change with it.
+docs/function.md's "MLflow servers tested" list and docs/design.md §5 change with it.
 """
 
 from __future__ import annotations

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from devtools.deploy_checks import Aws, Check, verify_stack
-from devtools.deploy_local import MODEL, STACK, LocalDeployment, deploy_local
+from devtools.deploy.aws import Aws, Check
+from devtools.deploy.checks import verify_stack
+from devtools.deploy.local import MODEL, STACK, LocalDeployment, deploy_local
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""Each gap devtools/moto_gaps.py fills, proven to exist in plain moto (the session's moto server), and the
+"""Each gap devtools/deploy/moto_gaps.py fills, proven to exist in plain moto (the session's moto server), and the
 fill-ins' own rule that a failed resource fails the stack. When a test here fails after a moto upgrade,
 moto closed that gap: remove its fill-in and its row in moto_gaps.py's table."""
 
@@ -19,8 +19,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
-from devtools.moto_gaps import GAPS, MOTO_VERSION
-from devtools.servers import RunningServer, moto_server
+from devtools.deploy.moto_gaps import GAPS, MOTO_VERSION
+from devtools.local.servers import RunningServer, moto_server
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/gap-probe"
 LAMBDA_ROLE = {

@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.local_workflow import Execution, SynthesizedStack, run_execution
+from devtools.local.workflow import Execution, SynthesizedStack, run_execution
 from infra.app_factory import build_app
 from tests.infra.conftest import cdk_context
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from devtools.approver import Approver
-from devtools.local_task_tokens import TaskTokens, task_token_server
-from devtools.local_workflow import SynthesizedStack, run_definition
+from devtools.local.approver import Approver
+from devtools.local.task_tokens import TaskTokens, task_token_server
+from devtools.local.workflow import SynthesizedStack, run_definition
 from infra.app_factory import build_app
 from tests.e2e.conftest import FUNCTION_ARN
 from tests.infra.conftest import cdk_context

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from devtools.servers import free_port
+from devtools.local.servers import free_port
 from tests.support import received_notifications, register_model, stages
 
 

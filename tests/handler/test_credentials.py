@@ -11,7 +11,7 @@ import boto3
 import pytest
 import requests
 
-from devtools.servers import RunningServer, mlflow_server
+from devtools.local.servers import RunningServer, mlflow_server
 from promote_model.errors import ConfigurationError, RegistryAuthError
 from tests.support import S3_SOURCE, invoke, log_records
 

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from devtools.servers import free_port
+from devtools.local.servers import free_port
 from promote_model.errors import ConfigurationError, RegistryUnavailableError
 from tests.support import LambdaContext, invoke, log_records
 

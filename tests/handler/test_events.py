@@ -9,7 +9,7 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.servers import free_port
+from devtools.local.servers import free_port
 from promote_model import handler
 from promote_model.errors import RegistryUnavailableError
 from tests.support import invoke, register_model

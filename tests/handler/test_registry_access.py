@@ -18,7 +18,7 @@ import boto3
 import pytest
 import trustme
 
-from devtools.fault_proxy import FaultProxy, fault_proxy
+from devtools.local.fault_proxy import FaultProxy, fault_proxy
 from promote_model.errors import ConfigurationError, RegistryAuthError
 from tests.sigv4_verifier import SigV4Verifier
 from tests.support import invoke, log_records, register_model, stages, unique_model_name

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-REQUIREMENTS = ROOT / "devtools" / "checkov-requirements.txt"
+REQUIREMENTS = ROOT / "requirements" / "checkov.txt"
 
 
 def checkov_executable() -> Path:

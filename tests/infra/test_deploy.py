@@ -10,7 +10,7 @@ from tests.infra.conftest import ROOT
 
 def test_deploy_preflight_refuses_at_once_without_aws_credentials(tmp_path):
     preflight = subprocess.run(
-        [sys.executable, "-m", "devtools.aws_preflight"],
+        [sys.executable, "-m", "devtools.deploy.aws_preflight"],
         capture_output=True,
         text=True,
         check=False,

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from devtools.fault_proxy import FaultProxy, fault_proxy
+from devtools.local.fault_proxy import FaultProxy, fault_proxy
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "",
         "## A registry that misbehaves",
         "",
-        "Each row runs the handler in its own interpreter (`devtools/handler_probe.py`) through the proxy;",
+        "Each row runs the handler in its own interpreter (`devtools/local/handler_probe.py`) through the proxy;",
         "the time is from invocation start to answer, the peak RSS is that process's `VmHWM` (the",
         "function has 256 MB), the requests are those MLflow itself received.",
         "",

@@ -8,8 +8,8 @@ import uuid
 import boto3
 import pytest
 
-from devtools.fault_proxy import DROP_AFTER_FORWARD, STALL
-from devtools.servers import free_port
+from devtools.local.fault_proxy import DROP_AFTER_FORWARD, STALL
+from devtools.local.servers import free_port
 from promote_model import handler
 from promote_model.errors import ConfigurationError, RegistryUnavailableError
 from tests.support import invoke, received_notifications, register_model, registry_state, stages

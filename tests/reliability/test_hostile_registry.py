@@ -1,5 +1,5 @@
 """A registry that misbehaves in ways a dead or failing one does not: each row of docs/reliability.md's
-hostile-registry table. Every test runs the handler in its own interpreter (``devtools.handler_probe``)
+hostile-registry table. Every test runs the handler in its own interpreter (``devtools.local.handler_probe``)
 and asserts the answer, the time from invocation start (< 30 s), the process's peak RSS (< 200 MB of
 the function's 256), the requests MLflow received, and the registry afterwards.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.fault_proxy import HTML_AFTER_FORWARD, REDIRECT, REWRITE, TRICKLE
+from devtools.local.fault_proxy import HTML_AFTER_FORWARD, REDIRECT, REWRITE, TRICKLE
 from promote_model.registry import MAX_SEARCH_PAGES
 from tests.support import full_state, received_notifications, register_model, unique_model_name
 
@@ -47,7 +47,7 @@ class Probe:
 
 
 def probe(event: Any, *, root_log_level: str | None = None) -> Probe:
-    command = [sys.executable, "-m", "devtools.handler_probe", json.dumps(event)]
+    command = [sys.executable, "-m", "devtools.local.handler_probe", json.dumps(event)]
     if root_log_level:
         command += ["--root-log-level", root_log_level]
     run = subprocess.run(command, cwd=ROOT, env=dict(os.environ), capture_output=True, text=True, timeout=90)

@@ -10,7 +10,7 @@ Production, N-1 and N in Staging. The timed promotions alternate N-1 and N (expl
 ``new_version``), so each promotes a version that is not in Production and archives the other,
 and the model keeps its N versions.
 
-Run as ``python -m devtools.bench_growth build DB`` it builds that database (what ``growth_database``
+Run as ``python -m devtools.bench.growth build DB`` it builds that database (what ``growth_database``
 runs).
 """
 
@@ -31,8 +31,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from devtools.bench_children import ROOT, WORK, Children, Server, Variant, check_promoted, log
-from devtools.bench_routes import Call, medians, time_call
+from devtools.bench.children import WORK, Children, Server, Variant, check_promoted, log
+from devtools.bench.routes import Call, medians, time_call
+from devtools.paths import ROOT
 
 SIZES = (10, 1_000, 5_000)
 GROWTH_DIR = WORK / "growth"
@@ -86,7 +87,7 @@ def growth_database() -> Path:
     started = time.monotonic()
     with (WORK / "logs" / "growth-build.log").open("a") as output:
         completed = subprocess.run(
-            [sys.executable, "-m", "devtools.bench_growth", "build", str(partial)],
+            [sys.executable, "-m", "devtools.bench.growth", "build", str(partial)],
             stdout=output,
             stderr=subprocess.STDOUT,
             cwd=ROOT,
@@ -158,7 +159,7 @@ def measure_growth(children: Children, db: Path, variants: tuple[Variant, ...], 
     """On a fresh copy of the cached database: the reads alone per size, then warm promotions (one
     long-lived process per variant; sizes and variants interleaved), then ``plan.cold`` cold processes
     per variant and size."""
-    from devtools.servers import mlflow_server
+    from devtools.local.servers import mlflow_server
 
     wait = SETTLED_SECONDS - (time.time() - db.stat().st_mtime)
     if wait > 0:
@@ -205,5 +206,5 @@ def _all_serving(children: Children, variants: tuple[Variant, ...], url: str) ->
 
 if __name__ == "__main__":
     if sys.argv[1:2] != ["build"] or len(sys.argv) != 3:
-        raise SystemExit("usage: python -m devtools.bench_growth build DB")
+        raise SystemExit("usage: python -m devtools.bench.growth build DB")
     _build(Path(sys.argv[2]))

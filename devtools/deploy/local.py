@@ -1,6 +1,6 @@
 """`make deploy-local`: `cdk bootstrap`, `cdk deploy`, verify, run and `cdk destroy` the ``local``
 environment's stack on a local AWS (a moto server, with what its CloudFormation lacks filled in by
-devtools/moto_gaps.py) and a local MLflow server.
+devtools/deploy/moto_gaps.py) and a local MLflow server.
 
 Real: the CDK CLI from node_modules, the bootstrap stack, asset publishing to the bootstrap bucket, the
 change set, and the deployed code and definition. Emulated: the AWS services (moto; IAM and KMS policies
@@ -25,10 +25,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devtools.deploy_checks import Aws, Check, still_exists, table, verify_stack
-from devtools.deployed_workflow import deployed_function_code, lambda_runtime_packages, run_deployed_state_machine
-from devtools.local_workflow import ROOT, Execution, TaskRuntime
-from devtools.servers import mlflow_server, moto_server, stop
+from devtools.deploy.aws import Aws, Check
+from devtools.deploy.checks import still_exists, table, verify_stack
+from devtools.deploy.workflow import deployed_function_code, lambda_runtime_packages, run_deployed_state_machine
+from devtools.local.servers import mlflow_server, moto_server, stop
+from devtools.local.workflow import Execution, TaskRuntime
+from devtools.paths import ROOT
 
 ENVIRONMENT = "local"
 STACK = f"PromoteModel-{ENVIRONMENT}"
@@ -198,7 +200,7 @@ class CdkCli:
 
 
 def _require_stack_status(aws: Aws, expected: str) -> None:
-    """`cdk deploy`'s exit code alone is not trusted (docs: devtools/moto_gaps.py, gap failed_resource)."""
+    """`cdk deploy`'s exit code alone is not trusted (docs: devtools/deploy/moto_gaps.py, gap failed_resource)."""
     [stack] = aws.client("cloudformation").describe_stacks(StackName=STACK)["Stacks"]
     if stack["StackStatus"] != expected:
         raise DeployLocalError(f"{STACK} is {stack['StackStatus']}, not {expected}: {stack.get('StackStatusReason')}")

@@ -2,7 +2,7 @@
 its Step Functions never runs a task of a machine CloudFormation created.
 
 So the definition is read back through Step Functions (``DescribeStateMachine``) and run in the local
-ASL interpreter (devtools/local_workflow.py), whose ``PromoteModel`` task runs the deployed function's
+ASL interpreter (devtools/local/workflow.py), whose ``PromoteModel`` task runs the deployed function's
 code: its zip and its layer's, read back from the bootstrap bucket and checked against the SHA-256 Lambda
 recorded for them, with the environment Lambda holds for the function, in a clean interpreter that has
 only the standard library and boto3 (as the Lambda runtime provides it).
@@ -20,8 +20,9 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-from devtools.deploy_checks import Aws, layer_version
-from devtools.local_workflow import ROOT, Execution, TaskRuntime, resolve, run_definition
+from devtools.deploy.aws import Aws, layer_version
+from devtools.local.workflow import Execution, TaskRuntime, resolve, run_definition
+from devtools.paths import ROOT
 
 # What the Lambda runtime provides besides the bundle: boto3 (pinned like ours, constraints.txt).
 RUNTIME_PACKAGES = ["boto3"]

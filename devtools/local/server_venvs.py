@@ -6,7 +6,7 @@ the interpreter>/``, so a change to the pins builds a new venv beside the old on
 patching it. A file lock makes a second process wait for the first build rather than race it, and
 the venv counts as built only once its marker file exists, so an interrupted build is redone.
 
-``python -m devtools.server_venvs 2.9 2.22`` builds them ahead of a test run (the tests build them
+``python -m devtools.local.server_venvs 2.9 2.22`` builds them ahead of a test run (the tests build them
 on first use anyway).
 """
 
@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from devtools.paths import ROOT
+
 REQUIREMENTS_DIR = ROOT / "requirements"
 CACHE_DIR = ROOT / ".cache" / "mlflow-servers"
 _BUILT_MARKER = ".built"

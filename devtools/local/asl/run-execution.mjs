@@ -2,7 +2,7 @@
 // States Language interpreter. Every Task state is served by a Python worker process (the bundled
 // Lambda handler, or an SNS publish against the local moto server) spoken to in JSON lines. An SNS
 // publish that waits for a task token (.waitForTaskToken) publishes, then waits for the decision
-// sent to the local task-token endpoint (devtools/local_task_tokens.py), up to the state's timeout.
+// sent to the local task-token endpoint (devtools/local/task_tokens.py), up to the state's timeout.
 //
 // usage: node --require ./promise-with-resolvers.cjs run-execution.mjs <request.json>
 //   request: {definition, input, worker: [argv...], retryIntervalMs?}

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devtools.local_task_tokens import TaskTokens
+from devtools.local.task_tokens import TaskTokens
 
 CLI = str(Path(sys.executable).parent / "promote-model")
 REQUEST_EVENT = "approval_requested"  # the request's SNS message attribute `event`

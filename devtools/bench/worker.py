@@ -1,6 +1,6 @@
 """The child process of `make bench`: one fresh interpreter, one measurement.
 
-Run as ``<bench venv>/bin/python -I devtools/bench_worker.py MODE --path DIR ... [options]``. The
+Run as ``<bench venv>/bin/python -I devtools/bench/worker.py MODE --path DIR ... [options]``. The
 interpreter's own site-packages are dropped from ``sys.path`` and the ``--path`` directories put in
 their place, so each variant sees exactly its bundle (ours: code asset, layer, boto3 as Lambda
 provides it; the baseline: its file and its environment). Modes:
@@ -53,8 +53,8 @@ def main() -> None:
     import resource
 
     sys.path.append(options["root"])
-    from devtools.handler_probe import peak_rss_kb
-    from devtools.lambda_worker import LambdaContext
+    from devtools.local.handler_probe import peak_rss_kb
+    from devtools.local.lambda_worker import LambdaContext
 
     replies = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)

@@ -4,11 +4,11 @@ Synthesizes the dev stack into .bench/cdk.out (the bundle the stack ships), buil
 own environment (.bench/venv: mlflow-skinny and Powertools for the baseline; .bench/boto3: boto3 as
 the Lambda runtime provides it), starts a real MLflow server, and measures init, cold and warm
 invocations (with the defaults and with detailed tracing too), peak RSS, MLflow requests and
-sequential round trips per promotion (devtools/bench_counts.py), bundle sizes, what the Powertools
+sequential round trips per promotion (devtools/bench/counts.py), bundle sizes, what the Powertools
 Tracer costs at import, and how a promotion's cost grows with a model's history
-(devtools/bench_growth.py). Every timing runs in a fresh child process of the same interpreter
-(devtools/bench_children.py, devtools/bench_worker.py). Prints the tables and writes them, with the
-machine it ran on, to docs/performance.md (devtools/bench_report.py).
+(devtools/bench/growth.py). Every timing runs in a fresh child process of the same interpreter
+(devtools/bench/children.py, devtools/bench/worker.py). Prints the tables and writes them, with the
+machine it ran on, to docs/performance.md (devtools/bench/report.py, devtools/bench/performance_doc.py).
 """
 
 from __future__ import annotations
@@ -31,15 +31,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from devtools.bench_children import ROOT, WORK, Children, Variant, check_promoted, log
-from devtools.bench_counts import promotion_rounds
-from devtools.bench_growth import GrowthPlan, growth_database, measure_growth
-from devtools.bench_registry import Registry
-from devtools.bench_report import BundleSize, Plan, Report, machine
-from devtools.bench_routes import write_costs
+from devtools.bench.children import WORK, Children, Variant, check_promoted, log
+from devtools.bench.counts import promotion_rounds
+from devtools.bench.growth import GrowthPlan, growth_database, measure_growth
+from devtools.bench.performance_doc import performance_markdown
+from devtools.bench.registry import Registry
+from devtools.bench.report import BundleSize, Plan, Report, machine
+from devtools.bench.routes import write_costs
+from devtools.paths import ROOT
 
 DOC = ROOT / "docs" / "performance.md"
-BASELINE_SOURCE = ROOT / "devtools" / "bench_baseline_handler.py"
+BASELINE_SOURCE = Path(__file__).with_name("baseline_handler.py")
 STACK = "PromoteModel-dev"
 
 WARMUP = 5  # untimed warm invocations before the timed ones
@@ -116,7 +118,7 @@ class Bundle:
 
 
 def synthesize(outdir: Path) -> Bundle:
-    from devtools.local_workflow import SynthesizedStack
+    from devtools.local.workflow import SynthesizedStack
 
     shutil.rmtree(outdir, ignore_errors=True)
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "PYTHONPATH": str(ROOT)}
@@ -318,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         },
     )
 
-    from devtools.servers import mlflow_server
+    from devtools.local.servers import mlflow_server
 
     shutil.rmtree(WORK / "mlflow", ignore_errors=True)
     log("starting the MLflow server")
@@ -365,7 +367,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.quick:
         return
     DOC.parent.mkdir(exist_ok=True)
-    DOC.write_text(report.markdown())
+    DOC.write_text(performance_markdown(report))
     log(f"wrote {DOC.relative_to(ROOT)}")
 
 

@@ -21,10 +21,11 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from devtools.approver import Approver
-from devtools.local_task_tokens import task_token_server
-from devtools.local_workflow import ROOT, SynthesizedStack, run_execution
-from devtools.servers import mlflow_server, moto_server
+from devtools.local.approver import Approver
+from devtools.local.servers import mlflow_server, moto_server
+from devtools.local.task_tokens import task_token_server
+from devtools.local.workflow import SynthesizedStack, run_execution
+from devtools.paths import ROOT
 
 MODEL = "PascalStrategy"
 STACK = "PromoteModel-dev"

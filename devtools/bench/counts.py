@@ -1,5 +1,5 @@
 """The requests MLflow receives per promotion, and the sequential round trips they make, counted at the
-server's door by a proxy in front of it (devtools/fault_proxy.py).
+server's door by a proxy in front of it (devtools/local/fault_proxy.py).
 
 The counting proxy adds ``WIRE_LATENCY_SECONDS`` before forwarding each request, as a network
 between the function and MLflow would, so that requests sent together overlap at the proxy beyond
@@ -13,9 +13,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from devtools.bench_children import Children, Variant, check_promoted
-from devtools.bench_registry import Registry
-from devtools.fault_proxy import fault_proxy
+from devtools.bench.children import Children, Variant, check_promoted
+from devtools.bench.registry import Registry
+from devtools.local.fault_proxy import fault_proxy
 
 WIRE_LATENCY_SECONDS = 0.05  # as tests/bench/test_request_counts.py
 SCENARIOS = ("explicit", "fallback", "idempotent")

@@ -1,6 +1,6 @@
 """Invokes the handler once in a fresh interpreter and reports what a hostile-registry test asserts.
 
-``python -m devtools.handler_probe '<event JSON>' [--timeout-seconds S] [--root-log-level DEBUG]``
+``python -m devtools.local.handler_probe '<event JSON>' [--timeout-seconds S] [--root-log-level DEBUG]``
 prints one JSON line on the original stdout: ``result`` or ``error`` (class name and message), the
 wall-clock ``seconds`` from the invocation's start to its answer, and ``peak_rss_kb``, the process's
 ``VmHWM`` (its high-water mark of resident memory, which is what Lambda's memory limit bounds).
@@ -15,7 +15,8 @@ import logging
 import os
 import sys
 import time
-from pathlib import Path
+
+from devtools.paths import ROOT
 
 
 def peak_rss_kb() -> int:
@@ -27,7 +28,7 @@ def peak_rss_kb() -> int:
 
 
 # The function's package as the tests import it (pytest's pythonpath), whatever is installed.
-LAMBDA_SOURCE = Path(__file__).resolve().parent.parent / "lambda_src"
+LAMBDA_SOURCE = ROOT / "lambda_src"
 
 
 def main() -> None:
@@ -44,7 +45,7 @@ def main() -> None:
         # What raising a Lambda's log level does: every library's records reach the log.
         logging.basicConfig(level=args.root_log_level, stream=sys.stderr, force=True)
 
-    from devtools.lambda_worker import LambdaContext
+    from devtools.local.lambda_worker import LambdaContext
 
     started = time.monotonic()
     context = LambdaContext("promote-model", timeout_seconds=args.timeout_seconds)

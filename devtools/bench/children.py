@@ -1,5 +1,5 @@
 """The benchmark's child processes: each measurement runs in a fresh interpreter of the benchmark
-environment (devtools/bench_worker.py), with the variables the Lambda runtime sets and only its
+environment (devtools/bench/worker.py), with the variables the Lambda runtime sets and only its
 variant's bundle on ``sys.path``; a ``Server`` is one long-lived worker answering invocations.
 """
 
@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from devtools.paths import ROOT
+
 WORK = ROOT / ".bench"
-WORKER = ROOT / "devtools" / "bench_worker.py"
+WORKER = Path(__file__).with_name("worker.py")
 
 _STARTED = time.monotonic()
 

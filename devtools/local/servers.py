@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from devtools.paths import ROOT
+
 HEALTH_TIMEOUT_SECONDS = 90.0
 _BIN = Path(sys.executable).parent
 # Keep the servers from reaching for the network: this machine has none.
@@ -49,7 +51,7 @@ def mlflow_server(
     """A real ``mlflow server`` with a SQLite backend; with a password, the basic-auth app.
 
     ``mlflow_bin`` runs another MLflow than the dev venv's (an older server from its own venv,
-    see ``devtools.server_venvs``).
+    see ``devtools.local.server_venvs``).
     """
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -84,14 +86,13 @@ def mlflow_server(
 @contextmanager
 def moto_server(workdir: Path, *, fill_gaps: bool = False) -> Iterator[RunningServer]:
     """A moto server standing in for AWS; with ``fill_gaps``, with what its CloudFormation lacks filled in
-    (devtools/moto_gaps.py), so that `cdk deploy` of this stack can be verified against it."""
+    (devtools/deploy/moto_gaps.py), so that `cdk deploy` of this stack can be verified against it."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    launcher = (
-        [sys.executable, str(Path(__file__).with_name("moto_gaps.py"))] if fill_gaps else [str(_BIN / "moto_server")]
-    )
+    launcher = [sys.executable, "-m", "devtools.deploy.moto_gaps"] if fill_gaps else [str(_BIN / "moto_server")]
     command = [*launcher, "-H", "127.0.0.1", "-p", str(port)]
-    with _process(command, workdir / "moto-server.log", {}, f"http://127.0.0.1:{port}", "/moto-api/") as server:
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))} if fill_gaps else {}
+    with _process(command, workdir / "moto-server.log", env, f"http://127.0.0.1:{port}", "/moto-api/") as server:
         yield server
 
 

@@ -17,8 +17,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-_ASL_DIR = ROOT / "devtools" / "asl"
+from devtools.paths import ROOT
+
+_ASL_DIR = Path(__file__).resolve().parent / "asl"
 HANDLER = "promote_model.handler.lambda_handler"
 LOCAL_STATE_MACHINE_ARN = "arn:aws:states:us-east-1:123456789012:stateMachine:PromoteModel-local"
 
@@ -119,10 +120,16 @@ class TaskRuntime:
         if self.function_arn is not None:
             bundle += ["--function-arn", self.function_arn]
         if self.runtime_packages is None:
-            return [sys.executable, "-m", "devtools.lambda_worker", *bundle]
+            return [sys.executable, "-m", "devtools.local.lambda_worker", *bundle]
         # -I -S: no site-packages, no PYTHON* variables, not even this script's folder on sys.path.
         clean = [getattr(sys, "_base_executable", sys.executable), "-I", "-S"]
-        return [*clean, str(ROOT / "devtools" / "lambda_worker.py"), *bundle, "--runtime", str(self.runtime_packages)]
+        return [
+            *clean,
+            str(Path(__file__).with_name("lambda_worker.py")),
+            *bundle,
+            "--runtime",
+            str(self.runtime_packages),
+        ]
 
 
 def _context_object(workflow_input: Any, state_machine_arn: str) -> dict[str, Any]:
@@ -199,7 +206,7 @@ def run_definition(
         request["retryIntervalMs"] = retry_interval_ms
     request["context"] = _context_object(workflow_input, state_machine_arn)
     env = {**os.environ, **environment}
-    env["PYTHONPATH"] = str(ROOT)  # for devtools.lambda_worker itself; the handler comes from the bundle
+    env["PYTHONPATH"] = str(ROOT)  # for devtools.local.lambda_worker itself; the handler comes from the bundle
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         json.dump(request, handle)
     try:
