@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from devtools.fault_proxy import DROP_AFTER_FORWARD
+from devtools.local.fault_proxy import DROP_AFTER_FORWARD
 from tests.support import full_state, invoke, register_model
 
 CREATE_VERSION = "/model-versions/create"
