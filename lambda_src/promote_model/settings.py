@@ -75,6 +75,12 @@ class ModelManagementSettings:
     def alerts_active(self) -> bool:
         return self.alerts_enabled and self.alert_topic_arn is not None
 
+    def champions_model(self, model_name: str) -> str:
+        """The model whose versions are the champions: in copy mode the environment's model."""
+        if self.promotion_mode == "copy" and self.target_model_name is not None:
+            return self.target_model_name.replace(MODEL_NAME_PLACEHOLDER, model_name)
+        return model_name
+
     @property
     def has_credentials(self) -> bool:
         return self.credentials_secret_arn is not None or self.username is not None or self.token is not None
