@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from promote_model_cdk.function import PromoteModel
 
 __version__ = "1.0.0"
+"""The library's version (semantic versioning: a breaking change to the constructs, the event or the
+settings bumps the major); CHANGELOG.md records each release."""
 __all__ = ["ApprovalGate", "MlflowAuth", "PromoteModel", "PromoteModelFragment", "__version__"]
 
 _MODULE_OF = {

@@ -30,8 +30,12 @@ class MlflowAuth:
     """Build with ``MlflowAuth.basic()``, ``.token(secret)``, ``.sagemaker(arn)`` or ``.none()``."""
 
     kind: AuthKind
+    """``"basic"``, ``"token"``, ``"sagemaker"`` or ``"none"``: which constructor built it."""
     secret: secretsmanager.ISecret | None = None
+    """The credentials secret given to ``basic`` or ``token``; ``None`` when there is none (``basic()``
+    then creates one)."""
     tracking_server_arn: str | None = None
+    """The SageMaker tracking server's ARN (``sagemaker`` only)."""
 
     @classmethod
     def basic(cls, secret: secretsmanager.ISecret | None = None) -> MlflowAuth:

@@ -35,7 +35,9 @@ class ApprovalGate:
     """
 
     topic: sns.ITopic
+    """Where the approval request is published (the alert topic, usually)."""
     timeout: Duration = field(default_factory=lambda: Duration.hours(24))
+    """How long the workflow waits for a decision before the promotion is not promoted (24 hours)."""
 
 
 _T = TypeVar("_T")
@@ -57,6 +59,15 @@ class PromoteModelFragment(sfn.StateMachineFragment):
     ``state_prefix`` (default none) is put before every state name, so that several fragments fit in
     one state machine.
     """
+
+    task: tasks.LambdaInvoke
+    """The ``<prefix>PromoteModel`` task: the function's invocation, with its retries and catches."""
+    first: sfn.State
+    """Where the fragment starts: ``task``, or the approval gate's dry run when there is a gate."""
+    promoted: sfn.Pass
+    """``<prefix>ModelPromoted``, the fragment's end: what ``.next(...)`` continues from."""
+    check: sfn.Choice
+    """``<prefix>WasModelPromoted``: on to ``promoted``, or to ``on_not_promoted``."""
 
     def __init__(
         self,
@@ -91,7 +102,7 @@ class PromoteModelFragment(sfn.StateMachineFragment):
         if approval is not None:
             event["approved_by"] = sfn.JsonPath.string_at(f"{self._approval_path}.approved_by")
         self.task = self._invoke("PromoteModel", event, result_path)
-        self.first: sfn.State = self.task
+        self.first = self.task
 
         self.promoted = sfn.Pass(self, "ModelPromoted", state_name=f"{state_prefix}ModelPromoted")
         promoted_flag = "$.promoted" if result_path == "$" else f"{result_path}.promoted"

@@ -56,11 +56,30 @@ class PromoteModel(Construct):
     reserved concurrency 1 (promotions serialize; ``None`` removes it); logs kept one month;
     Lambda's active tracing without the Powertools Tracer; subject prefix ``[TradAI]``; an alarm on
     any error within 5 minutes, notifying the alert topic.
-
-    Attributes: ``function``, ``alert_topic``, ``credentials_secret`` (``None`` for SageMaker and
-    no-auth), ``event_bus`` (``None`` with events off), ``encryption_key``, ``log_group``,
-    ``layer``, ``role``, ``error_alarm``.
     """
+
+    auth: MlflowAuth
+    """How the function authenticates to MLflow, as given."""
+    environment_name: str
+    """The environment's name, as given (``environment``): shown in notifications and tags."""
+    encryption_key: kms.IKey
+    """The KMS key of the topic it created, the created secret, the log group and the function's settings."""
+    alert_topic: sns.ITopic
+    """The topic of the promotion notifications and the error alarm (created, or ``alert_topic``)."""
+    credentials_secret: secretsmanager.ISecret | None
+    """The secret the function reads its MLflow credentials from; ``None`` for SageMaker and no auth."""
+    event_bus: events.IEventBus | None
+    """The bus of the "Model Promotion" event; ``None`` with ``events_enabled=False``."""
+    layer: lambda_.LayerVersion
+    """The function's dependency layer (Powertools and its pinned runtime packages; no mlflow)."""
+    log_group: logs.LogGroup
+    """The function's log group, encrypted with ``encryption_key``."""
+    role: iam.Role
+    """The function's execution role, with exactly the grants it needs."""
+    function: lambda_.Function
+    """The Lambda function itself (its ARN is what a workflow invokes)."""
+    error_alarm: cloudwatch.Alarm
+    """The alarm on the function's errors, notifying ``alert_topic``."""
 
     def __init__(
         self,
@@ -98,14 +117,14 @@ class PromoteModel(Construct):
         _check_alias("promotion_alias", promotion_alias)
         _check_alias("challenger_alias", challenger_alias)
 
-        self.encryption_key: kms.IKey = encryption_key or create_encryption_key(self, "Key", environment=environment)
-        self.alert_topic: sns.ITopic = alert_topic or create_alert_topic(
+        self.encryption_key = encryption_key or create_encryption_key(self, "Key", environment=environment)
+        self.alert_topic = alert_topic or create_alert_topic(
             self, "Alerts", environment=environment, key=self.encryption_key
         )
-        self.credentials_secret: secretsmanager.ISecret | None = auth._credentials_secret(
+        self.credentials_secret = auth._credentials_secret(
             self, environment=environment, encryption_key=self.encryption_key
         )
-        self.event_bus: events.IEventBus | None = (
+        self.event_bus = (
             (event_bus or events.EventBus.from_event_bus_name(self, "DefaultEventBus", "default"))
             if events_enabled
             else None
