@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import aws_logs as logs
+
+from promote_model_cdk.policies import PromotionGates, PromotionMode, policy_settings
 
 STACK_NAME_PREFIX = "PromoteModel"
 
@@ -14,7 +16,7 @@ _KNOWN_KEYS = {
     "account", "region", "mlflow_tracking_uri", "auth", "alert_emails",
     "log_retention_days", "alarm", "reserved_concurrency", "vpc", "registry_name", "alerts_enabled",
     "allow_insecure_http", "detailed_tracing", "promotion_alias", "challenger_alias", "audit_tags",
-    "subject_prefix", "event_bus", "approval",
+    "subject_prefix", "event_bus", "approval", "promotion_mode", "target_model_name", "gates",
 }  # fmt: skip
 _AUTH_KINDS = ("basic", "token", "sagemaker", "none")
 
@@ -72,6 +74,9 @@ class EnvironmentConfig:
     subject_prefix: str = "[TradAI]"
     event_bus: str | None = "default"  # a bus name or ARN; None (cdk.json: ""): no events
     approval_timeout_seconds: int | None = None  # None: no approval gate; else hold each promotion this long
+    promotion_mode: PromotionMode = "stage"  # "alias", or "copy" into target_model_name (docs/promotion-policies.md)
+    target_model_name: str | None = None
+    gates: PromotionGates | None = None  # None (cdk.json: absent or {}): no promotion gate
 
     @property
     def stack_name(self) -> str:
@@ -121,7 +126,31 @@ def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentCo
         subject_prefix=_subject_prefix(name, raw.get("subject_prefix", "[TradAI]")),
         event_bus=_event_bus(name, raw.get("event_bus", "default")),
         approval_timeout_seconds=_approval(name, raw.get("approval"), context.get("approval_timeout_seconds")),
+        **_policies(name, raw),
     )
+
+
+def _policies(env: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """``promotion_mode`` (``stage``, ``alias``, ``copy``), ``target_model_name`` and ``gates``
+    (``{"min_confidence", "required_version_tags", "metric", "metric_goal", "min_improvement"}``),
+    checked by the library's own rules."""
+    mode = raw.get("promotion_mode", "stage")
+    target = raw.get("target_model_name") or None
+    gates_raw = raw.get("gates") or {}
+    gate_keys = {"min_confidence", "required_version_tags", "metric", "metric_goal", "min_improvement"}
+    if not isinstance(gates_raw, dict) or set(gates_raw) - gate_keys:
+        raise ConfigError(
+            f"environment {env!r}: gates must be an object with keys among {', '.join(sorted(gate_keys))}"
+        )
+    if target is not None and not isinstance(target, str):
+        raise ConfigError(f"environment {env!r}: target_model_name must be a string")
+    alias = _alias(env, raw, "promotion_alias", default="champion")
+    try:
+        gates = PromotionGates(**gates_raw) if gates_raw else None
+        policy_settings(mode=mode, target_model_name=target, promotion_alias=alias, gates=gates)
+    except (TypeError, ValueError) as problem:
+        raise ConfigError(f"environment {env!r}: {problem}") from None
+    return {"promotion_mode": cast(PromotionMode, mode), "target_model_name": target, "gates": gates}
 
 
 def _tracking_uri(env: str, value: Any, *, optional: bool) -> str | None:

@@ -6,6 +6,7 @@
   catches and a Choice on the result, to compose into your retraining workflow.
 - ``MlflowAuth``: ``basic``, ``token``, ``sagemaker`` or ``none``.
 - ``ApprovalGate``: hold each promotion of a fragment for a person (approve/reject by task token).
+- ``PromotionGates``: checks on a candidate before it is promoted (confidence, tags, a metric).
 
 The constructs are imported on first use, so that the ``promote-model`` command, which lives in
 this package too, starts without loading the CDK (and its Node.js process).
@@ -20,17 +21,19 @@ if TYPE_CHECKING:
     from promote_model_cdk.auth import MlflowAuth
     from promote_model_cdk.fragment import ApprovalGate, PromoteModelFragment
     from promote_model_cdk.function import PromoteModel
+    from promote_model_cdk.policies import PromotionGates
 
 __version__ = "1.0.0"
 """The library's version (semantic versioning: a breaking change to the constructs, the event or the
 settings bumps the major); CHANGELOG.md records each release."""
-__all__ = ["ApprovalGate", "MlflowAuth", "PromoteModel", "PromoteModelFragment", "__version__"]
+__all__ = ["ApprovalGate", "MlflowAuth", "PromoteModel", "PromoteModelFragment", "PromotionGates", "__version__"]
 
 _MODULE_OF = {
     "MlflowAuth": "promote_model_cdk.auth",
     "PromoteModel": "promote_model_cdk.function",
     "PromoteModelFragment": "promote_model_cdk.fragment",
     "ApprovalGate": "promote_model_cdk.fragment",
+    "PromotionGates": "promote_model_cdk.policies",
 }
 
 

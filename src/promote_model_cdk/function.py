@@ -34,6 +34,7 @@ from promote_model_cdk.constants import (
     SERVICE_NAME,
 )
 from promote_model_cdk.fragment import DEFAULT_RESULT_PATH, ApprovalGate, PromoteModelFragment
+from promote_model_cdk.policies import PromotionGates, PromotionMode, extra_registry_actions, policy_settings
 
 # MLflow's alias rule, as the function enforces it: letters, digits, '_' and '-'; "latest" and
 # "v<number>" are reserved. Checked here too, so a bad alias fails synthesis, not a promotion.
@@ -52,7 +53,9 @@ class PromoteModel(Construct):
     (``encryption_key=None``) for the topic, the created secret, the log group and the function's
     settings; registry ``tradai-models``; alerts on; the "Model Promotion" EventBridge event on the
     account's default bus (``event_bus=`` another, ``events_enabled=False`` none); alias
-    ``champion`` (``None`` turns it off); no challenger alias; audit tags on; https only; no VPC;
+    ``champion`` (``None`` turns it off); no challenger alias; stage mode (``promotion_mode`` ``alias``,
+    or ``copy`` into ``target_model_name`` such as ``prod-{model_name}``); no promotion ``gates``
+    (``PromotionGates``); audit tags on; https only; no VPC;
     reserved concurrency 1 (promotions serialize; ``None`` removes it); logs kept one month;
     Lambda's active tracing without the Powertools Tracer; subject prefix ``[TradAI]``; an alarm on
     any error within 5 minutes, notifying the alert topic.
@@ -97,6 +100,9 @@ class PromoteModel(Construct):
         event_bus: events.IEventBus | None = None,
         promotion_alias: str | None = DEFAULT_PROMOTION_ALIAS,
         challenger_alias: str | None = None,
+        promotion_mode: PromotionMode = "stage",
+        target_model_name: str | None = None,
+        gates: PromotionGates | None = None,
         audit_tags: bool = True,
         allow_insecure_http: bool = False,
         subject_prefix: str = DEFAULT_SUBJECT_PREFIX,
@@ -116,6 +122,9 @@ class PromoteModel(Construct):
         self._tracking_uri = _tracking_uri(auth, tracking_uri)
         _check_alias("promotion_alias", promotion_alias)
         _check_alias("challenger_alias", challenger_alias)
+        policies = policy_settings(
+            mode=promotion_mode, target_model_name=target_model_name, promotion_alias=promotion_alias, gates=gates
+        )
 
         self.encryption_key = encryption_key or create_encryption_key(self, "Key", environment=environment)
         self.alert_topic = alert_topic or create_alert_topic(
@@ -142,6 +151,7 @@ class PromoteModel(Construct):
             "EVENT_BUS_NAME": self.event_bus.event_bus_name if self.event_bus else "",
             "PROMOTION_ALIAS": promotion_alias or "",  # empty: no alias is kept
             **({"CHALLENGER_ALIAS": challenger_alias} if challenger_alias else {}),
+            **policies,  # the mode and the gates, when not the defaults
             "AUDIT_TAGS_ENABLED": _flag(audit_tags),
             "NOTIFICATION_SUBJECT_PREFIX": subject_prefix,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
@@ -177,7 +187,9 @@ class PromoteModel(Construct):
         self.alert_topic.grant_publish(self.role)
         if self.event_bus is not None:
             self.event_bus.grant_put_events_to(self.role)
-        auth._grant(self.role, self.credentials_secret)
+        auth._grant(
+            self.role, self.credentials_secret, extra_actions=extra_registry_actions(mode=promotion_mode, gates=gates)
+        )
         self.error_alarm = self._error_alarm(
             threshold=error_alarm_threshold,
             period=error_alarm_period or Duration.minutes(5),
