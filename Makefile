@@ -1,11 +1,12 @@
 # promote-model: every command a user or CI needs. `make demo` and `make test` work from a fresh
-# clone with only Python 3.11, Node.js 20 and npm installed: they build .venv/ and node_modules/.
+# clone with only Python 3.11, Node.js (24 or 22; 20 still runs, with jsii's true end-of-life warning)
+# and npm installed: they build .venv/ and node_modules/ (which brings Node 22 and 24 binaries too,
+# for the tests that run the CDK and the local ASL interpreter on them; see docs/platform.md).
 SHELL := /bin/bash
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 ENV ?= dev
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export MLFLOW_DISABLE_TELEMETRY := true
 
 .PHONY: demo test lint typecheck format synth deploy deploy-local bench docs lock dist clean reliability-report mlflow-servers
@@ -19,6 +20,9 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	@# node22/node24 (optional: Linux x64 only) are run by path; their `.bin/node` link would quietly
+	@# replace this machine's Node for every npx command
+	rm -f node_modules/.bin/node
 	touch $@
 
 ## demo: promote a model end to end on local servers (the project's main job)

@@ -8,6 +8,12 @@ from typing import Any, cast
 
 from aws_cdk import aws_logs as logs
 
+from promote_model_cdk.constants import (
+    DEFAULT_ARCHITECTURE,
+    DEFAULT_RUNTIME,
+    PIP_PLATFORM_OF_ARCHITECTURE,
+    PYTHON_VERSION_OF_RUNTIME,
+)
 from promote_model_cdk.policies import PromotionGates, PromotionMode, policy_settings
 
 STACK_NAME_PREFIX = "PromoteModel"
@@ -16,7 +22,8 @@ _KNOWN_KEYS = {
     "account", "region", "mlflow_tracking_uri", "auth", "alert_emails",
     "log_retention_days", "alarm", "reserved_concurrency", "vpc", "registry_name", "alerts_enabled",
     "allow_insecure_http", "detailed_tracing", "promotion_alias", "challenger_alias", "audit_tags",
-    "subject_prefix", "event_bus", "approval", "promotion_mode", "target_model_name", "gates",
+    "subject_prefix", "event_bus", "approval", "lambda_runtime", "lambda_architecture",
+    "promotion_mode", "target_model_name", "gates",
 }  # fmt: skip
 _AUTH_KINDS = ("basic", "token", "sagemaker", "none")
 
@@ -74,6 +81,8 @@ class EnvironmentConfig:
     subject_prefix: str = "[TradAI]"
     event_bus: str | None = "default"  # a bus name or ARN; None (cdk.json: ""): no events
     approval_timeout_seconds: int | None = None  # None: no approval gate; else hold each promotion this long
+    lambda_runtime: str = DEFAULT_RUNTIME  # python3.11, python3.12 or python3.13 (docs/platform.md)
+    lambda_architecture: str = DEFAULT_ARCHITECTURE  # x86_64 or arm64
     promotion_mode: PromotionMode = "stage"  # "alias", or "copy" into target_model_name (docs/promotion-policies.md)
     target_model_name: str | None = None
     gates: PromotionGates | None = None  # None (cdk.json: absent or {}): no promotion gate
@@ -126,6 +135,10 @@ def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentCo
         subject_prefix=_subject_prefix(name, raw.get("subject_prefix", "[TradAI]")),
         event_bus=_event_bus(name, raw.get("event_bus", "default")),
         approval_timeout_seconds=_approval(name, raw.get("approval"), context.get("approval_timeout_seconds")),
+        lambda_runtime=_one_of(name, raw, "lambda_runtime", PYTHON_VERSION_OF_RUNTIME, default=DEFAULT_RUNTIME),
+        lambda_architecture=_one_of(
+            name, raw, "lambda_architecture", PIP_PLATFORM_OF_ARCHITECTURE, default=DEFAULT_ARCHITECTURE
+        ),
         **_policies(name, raw),
     )
 
@@ -322,6 +335,14 @@ def _vpc(env: str, value: Any) -> VpcConfig | None:
         subnet_ids=tuple(value["subnet_ids"]),
         security_group_ids=tuple(value["security_group_ids"]),
     )
+
+
+def _one_of(env: str, raw: dict[str, Any], key: str, allowed: dict[str, str], *, default: str) -> str:
+    value = raw.get(key, default)
+    if value not in allowed:
+        names = ", ".join(f'"{name}"' for name in allowed)
+        raise ConfigError(f"environment {env!r}: {key} must be one of {names} (default {default!r}), got {value!r}")
+    return str(value)
 
 
 def _bool(env: str, raw: dict[str, Any], key: str, *, default: bool) -> bool:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aws_cdk import CfnOutput, Duration, Environment, Stack
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -21,6 +22,14 @@ from promote_model_cdk import MlflowAuth, PromoteModel
 # attributes), not the standalone workflow's success echo of the same promotion. Subscribers that
 # want everything, such as a queue, subscribe without a filter.
 EMAIL_EVENTS = ["model_promoted", "promotion_failed"]
+
+# cdk.json's lambda_runtime and lambda_architecture (validated by infra.config) as the CDK's objects.
+RUNTIMES = {
+    "python3.11": lambda_.Runtime.PYTHON_3_11,
+    "python3.12": lambda_.Runtime.PYTHON_3_12,
+    "python3.13": lambda_.Runtime.PYTHON_3_13,
+}
+ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
 
 class PromoteModelStack(Stack):
@@ -60,6 +69,8 @@ class PromoteModelStack(Stack):
             vpc=network.vpc if network else None,
             vpc_subnets=network.subnets if network else None,
             security_groups=network.security_groups if network else None,
+            runtime=RUNTIMES[config.lambda_runtime],
+            architecture=ARCHITECTURES[config.lambda_architecture],
         )
         topic = self.promote_model.alert_topic
         for email in config.alert_emails:

@@ -121,7 +121,7 @@ def synthesize(outdir: Path) -> Bundle:
     from devtools.local.workflow import SynthesizedStack
 
     shutil.rmtree(outdir, ignore_errors=True)
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     _run_logged([sys.executable, "-c", _SYNTH, str(outdir)], WORK / "logs" / "synth.log", env=env)
     stack = SynthesizedStack.load(outdir, STACK)
     return Bundle(stack.code_dir, stack.layer_dir)

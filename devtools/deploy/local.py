@@ -163,7 +163,6 @@ class CdkCli:
             "AWS_REGION": aws.region,
             "AWS_DEFAULT_REGION": aws.region,
             "AWS_EC2_METADATA_DISABLED": "true",
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
         }
 
     def _command(self, *arguments: str) -> list[str]:

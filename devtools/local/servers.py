@@ -22,7 +22,10 @@ from pathlib import Path
 from devtools.paths import ROOT
 
 HEALTH_TIMEOUT_SECONDS = 90.0
-_BIN = Path(sys.executable).parent
+# The folder of the ``mlflow`` and ``moto_server`` commands: this interpreter's, unless
+# PROMOTE_MODEL_SERVERS_BIN names another (the handler suite under Python 3.12/3.13 keeps the dev
+# venv's servers: only the handler side changes interpreter).
+_BIN = Path(os.environ.get("PROMOTE_MODEL_SERVERS_BIN") or Path(sys.executable).parent)
 # Keep the servers from reaching for the network: this machine has none.
 _QUIET_ENV = {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
 

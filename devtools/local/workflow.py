@@ -114,6 +114,7 @@ class TaskRuntime:
     layer_dir: Path
     runtime_packages: Path | None = None
     function_arn: str | None = None  # what the handler's context says it is
+    python: Path | None = None  # the clean run's interpreter (the function's runtime's); default this one's
 
     def worker_command(self) -> list[str]:
         bundle = ["--code", str(self.code_dir), "--layer", str(self.layer_dir)]
@@ -122,7 +123,7 @@ class TaskRuntime:
         if self.runtime_packages is None:
             return [sys.executable, "-m", "devtools.local.lambda_worker", *bundle]
         # -I -S: no site-packages, no PYTHON* variables, not even this script's folder on sys.path.
-        clean = [getattr(sys, "_base_executable", sys.executable), "-I", "-S"]
+        clean = [str(self.python or getattr(sys, "_base_executable", sys.executable)), "-I", "-S"]
         return [
             *clean,
             str(Path(__file__).with_name("lambda_worker.py")),

@@ -5,7 +5,8 @@
 ``cdk synth`` here (or ``python app.py``). The context picks how the function reaches MLflow:
 ``-c mlflow_auth='{"kind": "token", "secret_arn": "arn:aws:secretsmanager:..."}'``, or
 ``{"kind": "sagemaker", "tracking_server_arn": "arn:aws:sagemaker:...:mlflow-tracking-server/..."}``,
-``{"kind": "basic"}`` (the default: a generated secret) or ``{"kind": "none"}``.
+``{"kind": "basic"}`` (the default: a generated secret) or ``{"kind": "none"}``; ``-c lambda_runtime=python3.12``
+and ``-c lambda_architecture=x86_64`` pick another platform than cdk.json's python3.13 on arm64.
 """
 
 import json
@@ -24,5 +25,7 @@ RetrainingStack(
     "Retraining",
     tracking_uri=app.node.try_get_context("mlflow_tracking_uri"),
     auth_setting=app.node.try_get_context("mlflow_auth"),
+    lambda_runtime=app.node.try_get_context("lambda_runtime"),
+    lambda_architecture=app.node.try_get_context("lambda_architecture"),
 )
 app.synth()

@@ -50,8 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(request.reason)  # bad usage: exit 2, before any setting is read
     try:
         runtime = Runtime.from_environ()
+        deadline = Deadline.for_invocation(None)
         result: PromotionResult = runtime.announce(
-            runtime.promote(request, actor=_cli_user(), remaining_time_millis=None), execution_id=None
+            runtime.promote(request, actor=_cli_user(), deadline=deadline), None, deadline
         )
     except PromotionError as error:
         _print_error(error, as_json=args.json)

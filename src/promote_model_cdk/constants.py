@@ -7,7 +7,12 @@ SERVICE_NAME = "promote-model"
 METRICS_NAMESPACE = "PromoteModel"
 FUNCTION_TIMEOUT_SECONDS = 60
 FUNCTION_MEMORY_MB = 256
-FUNCTION_PYTHON_VERSION = "3.11"  # the specification's runtime, whatever Python synthesizes
+# The function's runtimes and architectures (docs/platform.md): the specification's python3.11 on
+# x86_64 by default, whatever Python synthesizes. Names as Lambda and cdk.json spell them.
+DEFAULT_RUNTIME = "python3.11"
+DEFAULT_ARCHITECTURE = "x86_64"
+PYTHON_VERSION_OF_RUNTIME = {"python3.11": "3.11", "python3.12": "3.12", "python3.13": "3.13"}
+PIP_PLATFORM_OF_ARCHITECTURE = {"x86_64": "manylinux2014_x86_64", "arm64": "manylinux2014_aarch64"}
 
 DEFAULT_REGISTRY_NAME = "tradai-models"
 DEFAULT_PROMOTION_ALIAS = "champion"
@@ -17,7 +22,7 @@ SECRET_USERNAME = "promote-model"  # noqa: S105 - a user name, not a password
 SECRET_PASSWORD_LENGTH = 32
 
 # The Lambda's error types, as Step Functions sees them (docs/design.md §2).
-RETRYABLE_ERRORS = ["RegistryUnavailableError"]
+RETRYABLE_ERRORS = ["RegistryUnavailableError", "CredentialsUnavailableError", "PromotionIncompleteError"]
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.TooManyRequestsException",
     "Lambda.ServiceException",

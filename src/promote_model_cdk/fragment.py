@@ -54,8 +54,9 @@ class PromoteModelFragment(sfn.StateMachineFragment):
 
     The workflow's state is kept and the function's result lands under ``result_path`` (default
     ``$.promotion``). A promotion continues with ``.next(...)``; a ``promoted: false`` result goes to
-    ``on_not_promoted``; an error (under ``$.error``) to ``on_failure``. ``RegistryUnavailableError``
-    is retried (5 s, x2, 3 attempts), Lambda service errors too (2 s, x2, 6 attempts).
+    ``on_not_promoted``; an error (under ``$.error``) to ``on_failure``. ``RegistryUnavailableError``,
+    ``CredentialsUnavailableError`` and ``PromotionIncompleteError`` are retried (5 s, x2, 3
+    attempts), Lambda service errors too (2 s, x2, 6 attempts).
     ``state_prefix`` (default none) is put before every state name, so that several fragments fit in
     one state machine.
     """

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Annotations, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
@@ -22,7 +22,7 @@ from constructs import Construct
 
 from promote_model_cdk.alerts import create_alert_topic, create_encryption_key
 from promote_model_cdk.auth import MlflowAuth
-from promote_model_cdk.bundling import dependencies_layer_code, handler_code
+from promote_model_cdk.bundling import handler_code
 from promote_model_cdk.constants import (
     DEFAULT_PROMOTION_ALIAS,
     DEFAULT_REGISTRY_NAME,
@@ -33,7 +33,9 @@ from promote_model_cdk.constants import (
     METRICS_NAMESPACE,
     SERVICE_NAME,
 )
+from promote_model_cdk.dependencies import dependencies_layer, no_pyc_message
 from promote_model_cdk.fragment import DEFAULT_RESULT_PATH, ApprovalGate, PromoteModelFragment
+from promote_model_cdk.lambda_platform import LambdaPlatform, lambda_platform
 from promote_model_cdk.policies import PromotionGates, PromotionMode, extra_registry_actions, policy_settings
 
 # MLflow's alias rule, as the function enforces it: letters, digits, '_' and '-'; "latest" and
@@ -43,13 +45,15 @@ _RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
 
 
 class PromoteModel(Construct):
-    """The promote-model Lambda (Python 3.11, 60 s, 256 MB) and everything it needs to run.
+    """The promote-model Lambda (60 s, 256 MB) and everything it needs to run.
 
     Required: ``auth`` (an ``MlflowAuth``), ``environment`` (a name shown in notifications) and
     ``tracking_uri`` (the MLflow server's ``https://`` URL; not needed with ``MlflowAuth.sagemaker``,
     whose ARN is the tracking URI).
 
-    Defaults: a new KMS-encrypted alert topic (``alert_topic=None``) and one new rotating KMS key
+    Defaults: ``runtime`` python3.11 on ``architecture`` x86_64 (the specification's; also
+    ``aws_lambda.Runtime.PYTHON_3_12`` or ``PYTHON_3_13``, on ``aws_lambda.Architecture.ARM_64``,
+    see docs/platform.md; the layer and the .pyc files are built for the choice); a new KMS-encrypted alert topic (``alert_topic=None``) and one new rotating KMS key
     (``encryption_key=None``) for the topic, the created secret, the log group and the function's
     settings; registry ``tradai-models``; alerts on; the "Model Promotion" EventBridge event on the
     account's default bus (``event_bus=`` another, ``events_enabled=False`` none); alias
@@ -83,6 +87,8 @@ class PromoteModel(Construct):
     """The Lambda function itself (its ARN is what a workflow invokes)."""
     error_alarm: cloudwatch.Alarm
     """The alarm on the function's errors, notifying ``alert_topic``."""
+    platform: LambdaPlatform
+    """The runtime and architecture the function and its layer are built for."""
 
     def __init__(
         self,
@@ -115,8 +121,11 @@ class PromoteModel(Construct):
         error_alarm_threshold: int = 1,
         error_alarm_period: Duration | None = None,
         error_alarm_evaluation_periods: int = 1,
+        runtime: lambda_.Runtime | None = None,
+        architecture: lambda_.Architecture | None = None,
     ) -> None:
         super().__init__(scope, id)
+        self.platform = lambda_platform(runtime, architecture)
         self.auth = auth
         self.environment_name = environment
         self._tracking_uri = _tracking_uri(auth, tracking_uri)
@@ -138,7 +147,7 @@ class PromoteModel(Construct):
             if events_enabled
             else None
         )
-        self.layer = self._layer()
+        self.layer = dependencies_layer(self, "Dependencies", self.platform)
         self.log_group = self._log_group(log_retention)
         self.role = self._role(environment)
         settings = {
@@ -160,14 +169,15 @@ class PromoteModel(Construct):
             # (subsegments, annotations) costs ~400 ms per cold start, so it is opt-in.
             "POWERTOOLS_TRACE_DISABLED": _flag(not detailed_tracing),
         }
+        code, code_bundling = handler_code(self.platform)
         self.function = lambda_.Function(
             self,
             "Function",
             description=f"Promotes an MLflow model version to Production ({environment})",
-            runtime=lambda_.Runtime.PYTHON_3_11,
-            architecture=lambda_.Architecture.X86_64,
+            runtime=self.platform.runtime,
+            architecture=self.platform.architecture,
             handler=HANDLER,
-            code=handler_code(),
+            code=code,
             layers=[self.layer],
             role=self.role,
             timeout=Duration.seconds(FUNCTION_TIMEOUT_SECONDS),
@@ -182,6 +192,8 @@ class PromoteModel(Construct):
             vpc_subnets=vpc_subnets,
             security_groups=list(security_groups) if security_groups is not None else None,
         )
+        if code_bundling.compiled is False:
+            Annotations.of(self.function).add_info(no_pyc_message(self.platform))
         # Lambda decrypts the settings at each cold start with the role's permission on the key.
         self.encryption_key.grant_decrypt(self.role)
         self.alert_topic.grant_publish(self.role)
@@ -238,16 +250,6 @@ class PromoteModel(Construct):
             settings["MLFLOW_ALLOW_INSECURE_HTTP"] = _flag(allow_insecure_http)
         return settings
 
-    def _layer(self) -> lambda_.LayerVersion:
-        return lambda_.LayerVersion(
-            self,
-            "Dependencies",
-            code=dependencies_layer_code(),
-            compatible_runtimes=[lambda_.Runtime.PYTHON_3_11],
-            compatible_architectures=[lambda_.Architecture.X86_64],
-            description="promote-model runtime dependencies (promote_model_cdk/layer/requirements.txt)",
-        )
-
     def _log_group(self, retention: logs.RetentionDays) -> logs.LogGroup:
         return logs.LogGroup(
             self,
@@ -284,7 +286,11 @@ class PromoteModel(Construct):
 
     def _acknowledge_findings(self, *, in_vpc: bool) -> None:
         reasons = {
-            "AwsSolutions-L1": "The specification fixes the runtime at Python 3.11; the bundle and its .pyc files are built for it.",
+            "AwsSolutions-L1": (
+                "The runtime is a choice among python3.11 (the specification's default), python3.12 and "
+                "python3.13, the versions the bundle, its compiled wheels and its .pyc files are built and "
+                "tested for; docs/platform.md says which to pick."
+            ),
             "AwsSolutions-IAM5[Resource::*]": (
                 "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray "
                 "grants only on all resources."

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,3 +48,15 @@ def synthesize(outdir: Path, environment: str, **overrides: Any) -> Synthesized:
 @pytest.fixture(scope="session", params=ENVIRONMENTS)
 def synthesized(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     return synthesize(tmp_path_factory.mktemp(f"cdk-{request.param}"), request.param)
+
+
+@pytest.fixture(scope="session")
+def library_wheel() -> Path:
+    """The library's wheel as the README says to build it: ``make dist`` in the checkout (with the
+    dev venv taken as it is: a test never reinstalls the environment it runs in)."""
+    subprocess.run(
+        ["make", "--no-print-directory", "--old-file=.venv/bin/.installed", "dist"],
+        cwd=ROOT, check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    [wheel] = (ROOT / "dist").glob("promote_model_cdk-*-py3-none-any.whl")
+    return wheel

@@ -1,10 +1,12 @@
-"""A team's own CDK app with the library installed the way they would: a fresh virtual environment
-(no repository on its path), ``pip install <checkout>`` (not editable), then ``examples/retraining_app``
-synthesized there with ``python app.py`` for each ``MlflowAuth`` variant.
+"""A team's own CDK app with the library installed the way the README says: a fresh virtual
+environment of Python 3.12 (no repository on its path), the wheel ``make dist`` builds, then
+``pip install -r examples/retraining_app/requirements.txt`` (which finds that wheel through its
+``--find-links ../../dist`` and takes everything else from the index), then the example app
+synthesized there with ``python app.py`` for each ``MlflowAuth`` variant, as python3.13 on arm64.
 
 The environment is cached in ``.cache/`` (git-ignored) under the hash of the lock and the project
 file, so that only the library is reinstalled on later runs; pip's own cache serves the downloads.
-More interpreters (3.12, 3.13): ``PROMOTE_MODEL_CDK_PYTHONS="/path/python3.12 /path/python3.13"``.
+More interpreters: ``PROMOTE_MODEL_CDK_PYTHONS="/path/python3.11 /path/python3.13"``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pytest
 from tests.infra.checkov import checkov_executable, scan, unexplained
 from tests.infra.conftest import ROOT
 from tests.infra.templates import DEFAULT_EVENT_BUS_ARN, function_grants, only, resources, state_machine_states
+from tests.interpreters import interpreter
 
 EXAMPLE = ROOT / "examples" / "retraining_app"
 CACHE = ROOT / ".cache" / "library-venvs"
@@ -46,13 +49,15 @@ SAGEMAKER_ACTIONS = [
 
 
 def _interpreters() -> list[str]:
+    """Python 3.12 (the issue's new user; this machine and CI have it), else this Python."""
     extra = os.environ.get("PROMOTE_MODEL_CDK_PYTHONS", "").split()
-    return [shutil.which(f"python{sys.version_info.major}.{sys.version_info.minor}") or sys.executable, *extra]
+    python312 = interpreter("3.12")
+    return [str(python312) if python312 else sys.executable, *extra]
 
 
 def _pip(python: Path, *args: str) -> None:
     subprocess.run(
-        [str(python), "-m", "pip", "--disable-pip-version-check", "--quiet", *args],
+        [str(python), "-I", "-m", "pip", "--disable-pip-version-check", "--quiet", *args],
         check=True,
         cwd=EXAMPLE,  # not the checkout: nothing of it may be importable but what pip installed
     )
@@ -71,19 +76,23 @@ def _library_venv(interpreter: str) -> Path:
     if not (home / ".ready").exists():
         shutil.rmtree(home, ignore_errors=True)
         subprocess.run([interpreter, "-m", "venv", str(home)], check=True)
-        # the library brings its own dependencies: nothing is installed before it
-        _pip(python, "install", "-c", str(ROOT / "constraints.txt"), str(ROOT))
         (home / ".ready").touch()
     return python
 
 
 @pytest.fixture(scope="module", params=_interpreters(), ids=lambda python: Path(python).name)
-def app_python(request: pytest.FixtureRequest) -> Path:
-    """A CDK app's environment with the library installed from this checkout, as a user does."""
+def app_python(request: pytest.FixtureRequest, library_wheel: Path) -> Path:
+    """A CDK app's environment with the library installed as the README says: the example's
+    requirements.txt, which takes the wheel of ``make dist`` from the checkout's dist/."""
     python = _library_venv(request.param)
-    subprocess.run([str(python), "-m", "pip", "uninstall", "--quiet", "--yes", "promote-model-cdk"], check=False)
-    _pip(python, "install", "-c", str(ROOT / "constraints.txt"), str(ROOT))
+    # -I: never the checkout's own promote_model_cdk.egg-info (what `make dist` leaves) for the installed one
+    subprocess.run([str(python), "-I", "-m", "pip", "uninstall", "--quiet", "--yes", "promote-model-cdk"], check=False)
+    # the library brings its own dependencies: nothing is installed before it
     _pip(python, "install", "-c", str(ROOT / "constraints.txt"), "-r", str(EXAMPLE / "requirements.txt"))
+    installed = subprocess.run(
+        [str(python), "-I", "-m", "pip", "show", "promote-model-cdk"], capture_output=True, text=True, check=True
+    ).stdout
+    assert f"Version: {library_wheel.name.split('-')[1]}" in installed
     return python
 
 
@@ -103,7 +112,8 @@ def templates(app_python: Path, example_outdir: Path) -> dict[str, dict[str, Any
             "CDK_OUTDIR": str(outdir),
             "CDK_CONTEXT_JSON": json.dumps({"mlflow_auth": auth}),
             "PYTHONPATH": "",
-            "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+            # python3.13 byte-compiles the python3.13 bundle (without it there would be no .pyc)
+            "PATH": os.pathsep.join([*_python313_dir(outdir), os.environ["PATH"]]),
         }
         synth = subprocess.run(
             [str(app_python), "app.py"], cwd=EXAMPLE, env=env, capture_output=True, text=True, check=False, timeout=300
@@ -111,6 +121,17 @@ def templates(app_python: Path, example_outdir: Path) -> dict[str, dict[str, Any
         assert synth.returncode == 0, synth.stderr[-3000:]
         templates[name] = json.loads((outdir / "Retraining.template.json").read_text())
     return templates
+
+
+def _python313_dir(outdir: Path) -> list[str]:
+    python313 = interpreter("3.13")
+    if python313 is None:
+        return []
+    bin_dir = outdir.parent / "python3.13-bin"
+    bin_dir.mkdir(exist_ok=True)
+    if not (bin_dir / "python3.13").exists():
+        (bin_dir / "python3.13").symlink_to(python313)
+    return [str(bin_dir)]
 
 
 def _function_id(template: dict[str, Any]) -> str:
@@ -145,8 +166,8 @@ def test_the_library_brings_the_cdk_and_none_of_the_functions_runtime_packages(a
         check=True,
     ).stdout
     assert [r for r in json.loads(requires) if "extra ==" not in r] == [
-        "aws-cdk-lib<3,>=2.150.0",
-        "constructs<11,>=10.0.0",
+        "aws-cdk-lib<3,>=2.252.0",
+        "constructs<11,>=10.5.0",
     ]
     assert found == {
         "aws_cdk": True,
@@ -167,9 +188,25 @@ def test_the_function_is_bundled_from_the_installed_copy(templates, example_outd
 
     handler = asset / "promote_model" / "handler.py"
     assert handler.read_text() == (ROOT / "lambda_src" / "promote_model" / "handler.py").read_text()
-    assert (asset / "promote_model" / "__pycache__" / "handler.cpython-311.pyc").is_file()
-    assert (function["Runtime"], function["Timeout"], function["MemorySize"]) == ("python3.11", 60, 256)
+    assert (function["Runtime"], function["Architectures"]) == ("python3.13", ["arm64"])
+    assert (function["Timeout"], function["MemorySize"]) == (60, 256)
     assert function["Handler"] == "promote_model.handler.lambda_handler"
+    if interpreter("3.13") is not None:
+        assert (asset / "promote_model" / "__pycache__" / "handler.cpython-313.pyc").is_file()
+
+
+def test_the_layer_holds_only_aarch64_cpython_3_13_binaries(templates, example_outdir):
+    [layer] = resources(templates["basic"], "AWS::Lambda::LayerVersion").values()
+    site = example_outdir / f"asset.{layer['Properties']['Content']['S3Key'].removesuffix('.zip')}" / "python"
+
+    extensions = {so.name.split(".")[-2] for so in site.rglob("*.so")}
+    assert extensions == {"cpython-313-aarch64-linux-gnu"}
+    assert (layer["Properties"]["CompatibleRuntimes"], layer["Properties"]["CompatibleArchitectures"]) == (
+        ["python3.13"],
+        ["arm64"],
+    )
+    if interpreter("3.13") is not None:
+        assert {pyc.name.split(".")[-2] for pyc in site.rglob("*.pyc")} == {"cpython-313"}
 
 
 def _common_grants(template: dict[str, Any]) -> list[tuple[list[str], str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_stepfunctions as sfn
@@ -21,11 +22,21 @@ from constructs import Construct
 from promote_model_cdk import MlflowAuth, PromoteModel, PromoteModelFragment
 
 MODELS = {"forecaster": "DemandForecaster", "ranker": "OfferRanker"}
+RUNTIMES = {"python3.12": lambda_.Runtime.PYTHON_3_12, "python3.13": lambda_.Runtime.PYTHON_3_13}
+ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
 
 class RetrainingStack(Stack):
     def __init__(
-        self, scope: Construct, id: str, *, tracking_uri: str | None, auth_setting: dict[str, Any], **kwargs: Any
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        tracking_uri: str | None,
+        auth_setting: dict[str, Any],
+        lambda_runtime: str = "python3.13",
+        lambda_architecture: str = "arm64",
+        **kwargs: Any,
     ) -> None:
         super().__init__(scope, id, **kwargs)
         auth = self._auth(auth_setting)
@@ -38,6 +49,9 @@ class RetrainingStack(Stack):
             environment="prod",
             challenger_alias="challenger",
             subject_prefix="[Retraining]",
+            # An Amazon Linux 2023 runtime on Graviton; the library's default is python3.11 on x86_64.
+            runtime=RUNTIMES[lambda_runtime],
+            architecture=ARCHITECTURES[lambda_architecture],
         )
 
         failed = sfn.Fail(self, "RetrainingFailed", error="PromotionFailed", cause="see $.error")

@@ -13,6 +13,7 @@ from promote_model.alerts import DEFAULT_SUBJECT_PREFIX, PromotionNotice
 from promote_model.gate_settings import GateSettings
 from promote_model.registry import ModelVersion, RegisteredModel, VersionDraft
 from promote_model.request import PromotionRequest
+from promote_model.results import Promoted
 from promote_model.stages import ModelStage
 from promote_model.together import Together
 
@@ -96,6 +97,7 @@ class Context:
     together: Together
     now: Callable[[], datetime]
     pause: Callable[[float], None]
+    emit_event: Callable[[Promoted], bool] | None = None  # the ``promoted`` event; True when delivered
 
     @property
     def name(self) -> str:
