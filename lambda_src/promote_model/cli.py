@@ -21,7 +21,7 @@ from promote_model.deadline import Deadline
 from promote_model.errors import PromotionError
 from promote_model.history import DEFAULT_LIMIT, format_table, read_history
 from promote_model.request import InvalidRequest, parse_request
-from promote_model.results import DryRun, NotPromoted, Promoted, PromotionResult
+from promote_model.results import DryRun, NotPromoted, PromotionResult
 from promote_model.runtime import Runtime
 
 EXIT_PROMOTED = 0
@@ -66,21 +66,30 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def describe(result: PromotionResult) -> str:
-    if isinstance(result, DryRun):
-        if result.already_promoted:
-            return f"Dry run: {result.model_name} version {result.new_version} is already in Production."
-        archived = f"archive version {result.archived_version}" if result.archived_version else "archive nothing"
-        return f"Dry run: would promote {result.model_name} version {result.new_version} to Production and {archived}."
     if isinstance(result, NotPromoted):
         return f"Not promoted ({result.reason_code.value}): {result.reason}"
-    assert isinstance(result, Promoted)
+    at = result.new_stage  # "Production", or "alias:<name>" in alias and copy mode
+    copied = f" (a copy of {result.source.model_name} version {result.source.version})" if result.source else ""
+    if isinstance(result, DryRun):
+        if result.already_promoted:
+            return f"Dry run: {result.model_name} version {result.new_version}{copied} is already in {at}."
+        archived = f"archive version {result.archived_version}" if result.archived_version else "archive nothing"
+        if result.new_version is None and result.source is not None:
+            source = result.source
+            return (
+                f"Dry run: would copy {source.model_name} version {source.version} into {result.model_name}, "
+                f"promote the copy to {at} and {archived}."
+            )
+        return (
+            f"Dry run: would promote {result.model_name} version {result.new_version}{copied} to {at} and {archived}."
+        )
     if result.already_promoted:
-        return f"{result.model_name} version {result.new_version} is already in Production: nothing changed."
+        return f"{result.model_name} version {result.new_version}{copied} is already in {at}: nothing changed."
     archived = f"version {result.archived_version} archived" if result.archived_version else "no previous champion"
     sent = "notification sent" if result.notification_sent else "no notification sent"
     if result.rolled_back_from:
-        return f"Rolled back {result.model_name} to version {result.new_version} ({archived}; {sent})."
-    return f"Promoted {result.model_name} version {result.new_version} to Production ({archived}; {sent})."
+        return f"Rolled back {result.model_name} to version {result.new_version}{copied} ({archived}; {sent})."
+    return f"Promoted {result.model_name} version {result.new_version}{copied} to {at} ({archived}; {sent})."
 
 
 def _decide(arguments: list[str]) -> int:
