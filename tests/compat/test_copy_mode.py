@@ -25,6 +25,7 @@ def _copies(client, target: str) -> list[str]:
 def test_copy_mode_copies_into_a_new_target_model_and_moves_the_alias(copy_mode):
     client = copy_mode.client
     name = register_model(client, ["Staging", "Staging"])
+    client.set_model_version_tag(name, "2", "validation_status", "approved")
     source_before = full_state(client, name)
     target = f"prod-{name}"
 
@@ -35,6 +36,7 @@ def test_copy_mode_copies_into_a_new_target_model_and_moves_the_alias(copy_mode)
     assert (second["new_version"], second["archived_version"], second["source_version"]) == ("2", "1", "2")
     copy = client.get_model_version(target, "2")
     assert (copy.source, copy.tags["source_model_name"]) == (f"models:/{name}/2", name)
+    assert copy.tags["validation_status"] == "approved"  # copied like copy_model_version does
     assert client.get_model_version_by_alias(target, "champion").version == "2"
     assert full_state(client, name) == source_before
 

@@ -95,6 +95,8 @@ def promote_by_copy(context: Context) -> PromotionResult:
 def _copy(context: Context, candidate: ModelVersion, target: str) -> ModelVersion:
     """``copy_model_version`` over REST: the source's own tags (never its audit trail, which is the
     source model's record) and the two that name it; the target model is created when missing."""
+    if not candidate.tags:  # a version from latest_versions may come without its tags (MLflow 2)
+        candidate = context.registry.get_model_version(context.name, candidate.version) or candidate
     tags = {key: value for key, value in candidate.tags if key not in AUDIT_TAG_KEYS}
     tags.update({SOURCE_MODEL_TAG: context.name, SOURCE_VERSION_TAG: candidate.version})
     draft = VersionDraft(
