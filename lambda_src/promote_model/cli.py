@@ -168,7 +168,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 promoted, 10 already promoted, 20 not promoted, 30 error, 2 bad usage. "
         "'promote-model approve TOKEN' / 'promote-model reject TOKEN --reason ...' decide a held promotion; "
         "'promote-model history MODEL [--json] [--limit N]' lists its champions. "
-        "Settings: MLFLOW_TRACKING_URI and the other variables of the function (see README).",
+        "Settings: MLFLOW_TRACKING_URI and the other variables of the function (see docs/function.md).",
     )
     parser.add_argument("model_name", help="registered model name")
     parser.add_argument("--version", help="version to promote (default: the latest Staging version)")

@@ -77,7 +77,7 @@ def new_pool(*, ca_bundle: str | None = None, insecure_tls: bool = False) -> url
     verification (``MLFLOW_TRACKING_INSECURE_TLS``), as MLflow's own client does with those settings.
     """
     if insecure_tls:
-        urllib3.disable_warnings(InsecureRequestWarning)  # chosen on purpose; the README says what it costs
+        urllib3.disable_warnings(InsecureRequestWarning)  # chosen on purpose; docs/function.md says what it costs
         return deadline_pool(num_pools=2, maxsize=MAX_CONCURRENT_CALLS, cert_reqs="CERT_NONE")
     if ca_bundle is not None:
         return deadline_pool(num_pools=2, maxsize=MAX_CONCURRENT_CALLS, ca_certs=ca_bundle)
