@@ -6,6 +6,8 @@
   catches and a Choice on the result, to compose into your retraining workflow.
 - ``MlflowAuth``: ``basic``, ``token``, ``sagemaker`` or ``none``.
 - ``ApprovalGate``: hold each promotion of a fragment for a person (approve/reject by task token).
+- ``PromotionDashboard``: a CloudWatch dashboard of promotions, not-promoted answers, errors,
+  durations and a workflow's executions.
 - ``PromotionGates``: checks on a candidate before it is promoted (confidence, tags, a metric).
 
 The constructs are imported on first use, so that the ``promote-model`` command, which lives in
@@ -19,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from promote_model_cdk.auth import MlflowAuth
+    from promote_model_cdk.dashboard import PromotionDashboard
     from promote_model_cdk.fragment import ApprovalGate, PromoteModelFragment
     from promote_model_cdk.function import PromoteModel
     from promote_model_cdk.policies import PromotionGates
@@ -26,7 +29,15 @@ if TYPE_CHECKING:
 __version__ = "1.0.0"
 """The library's version (semantic versioning: a breaking change to the constructs, the event or the
 settings bumps the major); CHANGELOG.md records each release."""
-__all__ = ["ApprovalGate", "MlflowAuth", "PromoteModel", "PromoteModelFragment", "PromotionGates", "__version__"]
+__all__ = [
+    "ApprovalGate",
+    "MlflowAuth",
+    "PromoteModel",
+    "PromoteModelFragment",
+    "PromotionDashboard",
+    "PromotionGates",
+    "__version__",
+]
 
 _MODULE_OF = {
     "MlflowAuth": "promote_model_cdk.auth",
@@ -34,6 +45,7 @@ _MODULE_OF = {
     "PromoteModelFragment": "promote_model_cdk.fragment",
     "ApprovalGate": "promote_model_cdk.fragment",
     "PromotionGates": "promote_model_cdk.policies",
+    "PromotionDashboard": "promote_model_cdk.dashboard",
 }
 
 

@@ -1,7 +1,8 @@
 """The handler's whole behaviour suite (``tests/handler``) under the Pythons of the other Lambda
 runtimes, 3.12 and 3.13, as well as this one (3.11): each in a cached venv holding what the handler
 imports at run time (the layer's pinned packages and boto3) and what the suite itself needs (pytest,
-the MLflow client to arrange registries, requests, trustme), all pinned by constraints.txt.
+the MLflow client to arrange registries, requests, trustme, the official sagemaker-mlflow plugin),
+all pinned by constraints.txt.
 
 Only the handler's side changes interpreter: the real MLflow and moto servers still run from the dev
 venv (``PROMOTE_MODEL_SERVERS_BIN``), which saves a 3.12/3.13 copy of the whole MLflow server.
@@ -26,7 +27,7 @@ from tests.interpreters import interpreter
 
 CACHE = ROOT / ".cache" / "handler-venvs"
 SUITE = "tests/handler"
-SUITE_PACKAGES = ["boto3", "pytest", "mlflow-skinny", "requests", "trustme"]
+SUITE_PACKAGES = ["boto3", "pytest", "mlflow-skinny", "requests", "trustme", "sagemaker-mlflow"]
 BUILD_TIMEOUT_SECONDS = 900  # pip resolving ~60 wheels on a shared 2-core machine
 SUITE_TIMEOUT_SECONDS = 1800
 
@@ -87,7 +88,8 @@ def test_the_handler_suite_passes_under_python(version):
         cwd=ROOT, env=env, capture_output=True, text=True, check=False, timeout=SUITE_TIMEOUT_SECONDS,
     )  # fmt: skip
 
-    assert run.returncode == 0, run.stdout[-5000:] + run.stderr[-2000:]
+    problems = [line for line in run.stdout.splitlines() if line.startswith(("FAILED", "ERROR"))]
+    assert run.returncode == 0, "\n".join([*problems, run.stdout[-3000:], run.stderr[-2000:]])
     summary = run.stdout.strip().splitlines()[-1]
     passed = int(re.search(r"(\d+) passed", summary).group(1))  # type: ignore[union-attr]
     assert passed == _collected_here(), summary  # every behaviour, none skipped or deselected
