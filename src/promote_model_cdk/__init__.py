@@ -8,6 +8,7 @@
 - ``ApprovalGate``: hold each promotion of a fragment for a person (approve/reject by task token).
 - ``PromotionDashboard``: a CloudWatch dashboard of promotions, not-promoted answers, errors,
   durations and a workflow's executions.
+- ``PromotionGates``: checks on a candidate before it is promoted (confidence, tags, a metric).
 
 The constructs are imported on first use, so that the ``promote-model`` command, which lives in
 this package too, starts without loading the CDK (and its Node.js process).
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from promote_model_cdk.dashboard import PromotionDashboard
     from promote_model_cdk.fragment import ApprovalGate, PromoteModelFragment
     from promote_model_cdk.function import PromoteModel
+    from promote_model_cdk.policies import PromotionGates
 
 __version__ = "1.0.0"
 """The library's version (semantic versioning: a breaking change to the constructs, the event or the
@@ -33,6 +35,7 @@ __all__ = [
     "PromoteModel",
     "PromoteModelFragment",
     "PromotionDashboard",
+    "PromotionGates",
     "__version__",
 ]
 
@@ -41,6 +44,7 @@ _MODULE_OF = {
     "PromoteModel": "promote_model_cdk.function",
     "PromoteModelFragment": "promote_model_cdk.fragment",
     "ApprovalGate": "promote_model_cdk.fragment",
+    "PromotionGates": "promote_model_cdk.policies",
     "PromotionDashboard": "promote_model_cdk.dashboard",
 }
 
