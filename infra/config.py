@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from aws_cdk import aws_logs as logs
 
@@ -14,6 +14,7 @@ from promote_model_cdk.constants import (
     PIP_PLATFORM_OF_ARCHITECTURE,
     PYTHON_VERSION_OF_RUNTIME,
 )
+from promote_model_cdk.policies import PromotionGates, PromotionMode, policy_settings
 
 STACK_NAME_PREFIX = "PromoteModel"
 
@@ -22,6 +23,7 @@ _KNOWN_KEYS = {
     "log_retention_days", "alarm", "reserved_concurrency", "vpc", "registry_name", "alerts_enabled",
     "allow_insecure_http", "detailed_tracing", "promotion_alias", "challenger_alias", "audit_tags",
     "subject_prefix", "event_bus", "approval", "lambda_runtime", "lambda_architecture",
+    "promotion_mode", "target_model_name", "gates",
 }  # fmt: skip
 _AUTH_KINDS = ("basic", "token", "sagemaker", "none")
 
@@ -81,6 +83,9 @@ class EnvironmentConfig:
     approval_timeout_seconds: int | None = None  # None: no approval gate; else hold each promotion this long
     lambda_runtime: str = DEFAULT_RUNTIME  # python3.11, python3.12 or python3.13 (docs/platform.md)
     lambda_architecture: str = DEFAULT_ARCHITECTURE  # x86_64 or arm64
+    promotion_mode: PromotionMode = "stage"  # "alias", or "copy" into target_model_name (docs/promotion-policies.md)
+    target_model_name: str | None = None
+    gates: PromotionGates | None = None  # None (cdk.json: absent or {}): no promotion gate
 
     @property
     def stack_name(self) -> str:
@@ -134,7 +139,31 @@ def load_environment(context: dict[str, Any], name: str | None) -> EnvironmentCo
         lambda_architecture=_one_of(
             name, raw, "lambda_architecture", PIP_PLATFORM_OF_ARCHITECTURE, default=DEFAULT_ARCHITECTURE
         ),
+        **_policies(name, raw),
     )
+
+
+def _policies(env: str, raw: dict[str, Any]) -> dict[str, Any]:
+    """``promotion_mode`` (``stage``, ``alias``, ``copy``), ``target_model_name`` and ``gates``
+    (``{"min_confidence", "required_version_tags", "metric", "metric_goal", "min_improvement"}``),
+    checked by the library's own rules."""
+    mode = raw.get("promotion_mode", "stage")
+    target = raw.get("target_model_name") or None
+    gates_raw = raw.get("gates") or {}
+    gate_keys = {"min_confidence", "required_version_tags", "metric", "metric_goal", "min_improvement"}
+    if not isinstance(gates_raw, dict) or set(gates_raw) - gate_keys:
+        raise ConfigError(
+            f"environment {env!r}: gates must be an object with keys among {', '.join(sorted(gate_keys))}"
+        )
+    if target is not None and not isinstance(target, str):
+        raise ConfigError(f"environment {env!r}: target_model_name must be a string")
+    alias = _alias(env, raw, "promotion_alias", default="champion")
+    try:
+        gates = PromotionGates(**gates_raw) if gates_raw else None
+        policy_settings(mode=mode, target_model_name=target, promotion_alias=alias, gates=gates)
+    except (TypeError, ValueError) as problem:
+        raise ConfigError(f"environment {env!r}: {problem}") from None
+    return {"promotion_mode": cast(PromotionMode, mode), "target_model_name": target, "gates": gates}
 
 
 def _tracking_uri(env: str, value: Any, *, optional: bool) -> str | None:

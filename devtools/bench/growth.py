@@ -38,7 +38,7 @@ from devtools.paths import ROOT
 SIZES = (10, 1_000, 5_000)
 GROWTH_DIR = WORK / "growth"
 ARTIFACTS = "s3://promote-model-bench/artifacts"
-# Our verification reads the versions updated within this long before its transition (promotion.py's
+# Our verification reads the versions updated within this long before its transition (promotion/settling.py's
 # CONCURRENCY_WINDOW_MS): a model built moments ago would have all its versions in that window,
 # which no model with a history has. The growth runs wait until the build is this old.
 SETTLED_SECONDS = 61

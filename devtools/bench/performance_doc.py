@@ -125,7 +125,7 @@ model keeps N versions. Per size: {growth.warm} timed warm promotions per handle
 each, interleaved, after one cold and {growth.warmup} untimed), and {growth.cold} cold processes per handler for peak
 RSS (VmHWM, median); fewer than the main rows, to keep the whole run under 10 minutes on 2 cores.
 The versions must have been built more than a minute before: our verification reads the versions
-updated within a minute of its transition (promotion.py's `CONCURRENCY_WINDOW_MS`), and a model
+updated within a minute of its transition (promotion/settling.py's `CONCURRENCY_WINDOW_MS`), and a model
 registered moments ago would have all of them in that window, as no model with a history does (the
 run waits if the cache is younger). Ours reads one page of at most 100 versions there, newest first,
 whatever the history; both handlers read `registered-models/get` (its `latest_versions`), which

@@ -4,11 +4,13 @@ Synthesizes the dev stack with the CDK CLI (with the approval gate on, as prod h
 and moto, registers a champion and a challenger, and runs the synthesized state machine (from cdk.out)
 in a real ASL interpreter whose PromoteModel task is the bundled handler (from cdk.out). The approval
 request is printed as a subscriber receives it, and approved with `promote-model approve TOKEN`
-(`--reject` rejects it instead). With `--webhook` (`make demo DEMO_ARGS=--webhook`), the workflow is
-started the event-driven way instead (docs/webhooks.md): the demo sets the `challenger` alias, MLflow
-delivers its signed webhook to the receiver behind a loopback Function URL, and the execution the
-receiver starts (recorded by moto's Step Functions) is the one run. Everything it starts is stopped
-on exit, on failure and on Ctrl-C.
+(`--reject` rejects it instead). The function runs with a promotion gate on the runs' `accuracy`
+metric: the challenger beats the champion and passes it; then a worse challenger is refused by it,
+before anything is written or anyone is asked. With `--webhook` (`make demo DEMO_ARGS=--webhook`),
+the first workflow is started the event-driven way (docs/webhooks.md): the demo sets the `challenger`
+alias, MLflow delivers its signed webhook to the receiver behind a loopback Function URL, and the
+execution the receiver starts (recorded by moto's Step Functions) is the one run. Everything it
+starts is stopped on exit, on failure and on Ctrl-C.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ MODEL = "PascalStrategy"
 STACK = "PromoteModel-dev"
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:PromoteModel-dev-PromoteModelFunction"
 WORKFLOW_INPUT = {"model_name": MODEL, "challenger_version": "2", "comparison": {"confidence": 0.85}}
+WORSE_INPUT = {"model_name": MODEL, "challenger_version": "3", "comparison": {"confidence": 0.9}}
+# The promotion gate the demo's function runs with: what PromotionGates(metric="accuracy") on the
+# construct, or "gates": {"metric": "accuracy"} in cdk.json, sets (docs/promotion-policies.md).
+GATE_SETTINGS = {"GATE_METRIC": "accuracy"}
+ACCURACY = {"1": 0.81, "2": 0.84, "3": 0.79}  # champion, a better challenger, a worse one
+STEPS = 6
 APPROVAL_TIMEOUT_SECONDS = 600
 LOCAL_AWS = {
     "AWS_ACCESS_KEY_ID": "demo",
@@ -107,6 +115,8 @@ def _demo(
     # The demo arranges its champion with MLflow's stage API, deprecated but what the spec uses.
     warnings.filterwarnings("ignore", category=FutureWarning)
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # "Waiting up to 300 seconds for model version to finish creation": a version with a run is READY at once.
+    logging.getLogger("mlflow.store.model_registry.abstract_store").setLevel(logging.WARNING)
     # The dev environment has the sagemaker-mlflow plugin (for the SigV4 tests); its header provider
     # complains about every non-ARN tracking URI. It changes nothing here.
     logging.getLogger("mlflow.tracking.request_header.registry").setLevel(logging.ERROR)
@@ -117,8 +127,8 @@ def _demo(
     client = MlflowClient(tracking_uri=mlflow_url, registry_uri=mlflow_url)
     client.create_registered_model(MODEL)
     for stage in ("Production", "Staging"):
-        version = client.create_model_version(MODEL, "s3://demo-models/pascal-strategy")
-        client.transition_model_version_stage(MODEL, version.version, stage)
+        _register(client, stage)
+    print(f"      accuracy logged on their runs: v1 {ACCURACY['1']}, v2 {ACCURACY['2']}")
     sns, sqs, secrets = boto3.client("sns"), boto3.client("sqs"), boto3.client("secretsmanager")
     topic_arn = sns.create_topic(Name="promote-model-alerts-dev")["TopicArn"]
     queue_url = sqs.create_queue(QueueName="alert-subscriber")["QueueUrl"]
@@ -136,6 +146,7 @@ def _demo(
         workflow_input = start_by_webhook(client, MODEL, "2", workdir, webhook_cleanup)
     _step(4, "Running the synthesized state machine in aws-local-stepfunctions")
     print(f"      input {json.dumps(workflow_input)}")
+    print(f"      the function's promotion gate: {' '.join(f'{k}={v}' for k, v in GATE_SETTINGS.items())}")
     references = stack.local_references(function_arn=FUNCTION_ARN, topic_arn=topic_arn, secret_arn=secret_arn)
     handler_log = workdir / "handler.log"
     approver.start(sqs, queue_url, tokens)
@@ -144,11 +155,7 @@ def _demo(
             stack,
             workflow_input,
             references=references,
-            environment={
-                "MLFLOW_TRACKING_URI": mlflow_url,
-                "POWERTOOLS_TRACE_DISABLED": "true",
-                "LOCAL_TASK_TOKENS_URL": tokens.url,
-            },
+            environment=_function_settings(mlflow_url, tokens.url),
             on_event=_print_event,
             handler_output=log,
         )
@@ -170,10 +177,67 @@ def _demo(
         print("      " + message["Message"].replace("\n", "\n      "))
     if execution.status != "SUCCEEDED":
         raise SystemExit(f"the workflow did not succeed: {execution.error}: {execution.cause}")
-    if (execution.output or {}).get("promotion", {}).get("promoted"):
-        print("\nDone: a new champion took over. Everything started here has been stopped.")
-    else:
-        print("\nDone: the promotion was rejected and the champion stays. Everything started here has been stopped.")
+    promoted = (execution.output or {}).get("promotion", {}).get("promoted")
+    print(
+        "\n      A new champion took over." if promoted else "\n      The promotion was rejected: the champion stays."
+    )
+
+    _refuse_a_worse_challenger(stack, client, references, mlflow_url, tokens.url, workdir)
+    print("\nDone. Everything started here has been stopped.")
+
+
+def _refuse_a_worse_challenger(
+    stack: SynthesizedStack, client: Any, references: Any, mlflow_url: str, tokens_url: str, workdir: Path
+) -> None:
+    """The gate at work: a challenger whose accuracy is below the champion's is not promoted, and
+    nobody is asked to approve it (the preview already says it would not be)."""
+    _step(6, "A worse challenger meets the promotion gate")
+    version = _register(client, "Staging")
+    champion = next(
+        v.version for v in client.search_model_versions(f"name='{MODEL}'") if v.current_stage == "Production"
+    )
+    print(
+        f"      v{version} in Staging with accuracy {ACCURACY[version]}; the champion v{champion} has {ACCURACY[champion]}"
+    )
+    print(f"      input {json.dumps(WORSE_INPUT)}")
+    before = _stages(client)
+    with (workdir / "handler-gate.log").open("w") as log:
+        execution = run_execution(
+            stack,
+            WORSE_INPUT,
+            references=references,
+            environment=_function_settings(mlflow_url, tokens_url),
+            on_event=_print_event,
+            handler_output=log,
+        )
+    result = (execution.output or {}).get("promotion") or {}
+    print(f"      execution {execution.status}")
+    print("      handler result " + json.dumps(result, indent=2).replace("\n", "\n      "))
+    _print_registry(before, _stages(client))
+    if execution.status != "SUCCEEDED" or result.get("reason_code") != "METRIC_NOT_IMPROVED":
+        raise SystemExit(f"the gate did not refuse the worse challenger: {execution.status} {result}")
+    print(f"\n      Refused by the gate ({result['reason_code']}): nothing changed, no approval was asked.")
+
+
+def _register(client: Any, stage: str) -> str:
+    """A version of the model from a run that logged its accuracy, in ``stage``."""
+    experiment_id = client.get_experiment_by_name("Default").experiment_id
+    run_id = client.create_run(experiment_id).info.run_id
+    version = client.create_model_version(MODEL, "s3://demo-models/pascal-strategy", run_id=run_id).version
+    client.log_metric(run_id, "accuracy", ACCURACY[version])
+    client.transition_model_version_stage(MODEL, version, stage)
+    return str(version)
+
+
+def _function_settings(mlflow_url: str, tokens_url: str) -> dict[str, str]:
+    """What the demo's function sees beyond the synthesized stack's settings: the local servers and
+    the promotion gate."""
+    return {
+        "MLFLOW_TRACKING_URI": mlflow_url,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "LOCAL_TASK_TOKENS_URL": tokens_url,
+        **GATE_SETTINGS,
+    }
 
 
 def _print_request(request: dict[str, Any]) -> None:
@@ -185,7 +249,7 @@ def _print_request(request: dict[str, Any]) -> None:
 
 
 def _step(number: int, title: str) -> None:
-    print(f"\n[{number}/5] {title}", flush=True)
+    print(f"\n[{number}/{STEPS}] {title}", flush=True)
 
 
 def _print_event(event: dict[str, Any]) -> None:

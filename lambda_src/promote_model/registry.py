@@ -17,6 +17,7 @@ from promote_model.stages import ModelStage
 _API = "/api/2.0/mlflow"
 _NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"
 _INVALID_PARAMETER = "INVALID_PARAMETER_VALUE"
+_ALREADY_EXISTS = "RESOURCE_ALREADY_EXISTS"
 # Pages of 100 stay well inside the body cap (docs/design.md §7); the verification reads one page
 # unless 100 versions were updated within moments of the transition.
 SEARCH_PAGE_SIZE = 100
@@ -44,6 +45,7 @@ class ModelVersion:
     last_updated_timestamp: int
     aliases: tuple[str, ...] = ()
     tags: tuple[tuple[str, str], ...] = ()
+    run_id: str | None = None  # the run that produced it, where its metrics are logged
 
     @property
     def in_production(self) -> bool:
@@ -75,6 +77,7 @@ class ModelVersion:
                     for t in data.get("tags") or ()
                     if isinstance(t, dict) and "key" in t
                 ),
+                run_id=str(data["run_id"]) if data.get("run_id") else None,
             )
         except (TypeError, ValueError):
             raise RegistryResponseError("MLflow returned a model version whose fields have the wrong types") from None
@@ -89,6 +92,18 @@ class RegisteredModel:
         """The highest version in ``stage``: what MLflow's ``latest_versions`` holds per stage."""
         in_stage = [v for v in self.latest_versions if v.current_stage == stage.value]
         return max(in_stage, key=lambda v: int(v.version), default=None)
+
+
+@dataclass(frozen=True)
+class VersionDraft:
+    """A model version to create: where its files are, its run, and its tags."""
+
+    name: str
+    source: str  # e.g. models:/<source model>/<version>
+    run_id: str | None
+    tags: tuple[tuple[str, str], ...]
+    find_by: tuple[str, str]  # one of the tags, which finds the version when the answer is lost
+    description: str = ""
 
 
 class MLflowAdapter:
@@ -199,6 +214,83 @@ class MLflowAdapter:
             f"MLflow's search did not end within {MAX_SEARCH_PAGES} pages of {SEARCH_PAGE_SIZE} versions"
         )
 
+    def get_run_metrics(self, run_id: str) -> dict[str, float] | None:
+        """The latest value of each metric logged on the run, ``None`` when there is no such run.
+        MLflow writes a ``NaN`` metric as the string ``"NaN"`` (and infinities as strings too)."""
+        response = self._http.get(f"{_API}/runs/get", {"run_id": run_id}, deadline=self._deadline)
+        if _is_not_found(response):
+            return None
+        data = _expect(response, "run").get("data") or {}
+        metrics = data.get("metrics") if isinstance(data, dict) else None
+        if not isinstance(metrics, list):
+            return {}
+        values: dict[str, float] = {}
+        for metric in metrics:
+            if isinstance(metric, dict) and isinstance(metric.get("key"), str):
+                values[metric["key"]] = _metric_value(metric.get("value"))
+        return values
+
+    def versions_tagged(self, name: str, key: str, value: str) -> list[ModelVersion]:
+        """The model's versions carrying the tag ``key=value`` (one page: a handful at most),
+        lowest version first; none when the model does not exist. ``key`` and ``value`` are the
+        caller's own (letters, digits, '_'), so they need no quoting in MLflow's filter."""
+        params = {"filter": f"{_name_filter(name)} AND tag.{key} = '{value}'", "max_results": str(SEARCH_PAGE_SIZE)}
+        response = self._http.get(f"{_API}/model-versions/search", params, deadline=self._deadline)
+        if response.status != 200 or not response.parsed:
+            _expect(response, "model_versions")
+        page = response.body.get("model_versions") or []
+        if not isinstance(page, list):
+            raise RegistryResponseError("MLflow returned model_versions that is not a list")
+        found = [ModelVersion.from_api(item) for item in page]
+        return sorted((v for v in found if v.name == name and v.tag(key) == value), key=lambda v: int(v.version))
+
+    def create_registered_model(self, name: str) -> None:
+        """Create the model; one that exists already is as good (a concurrent promotion made it)."""
+        response = self._http.post(
+            f"{_API}/registered-models/create", {"name": name}, deadline=self._deadline, idempotent=True
+        )
+        if response.error_code != _ALREADY_EXISTS:
+            _expect(response, "registered_model")
+
+    def create_model_version(self, draft: VersionDraft) -> ModelVersion | None:
+        """A new version of ``draft.name`` (``None`` when that model does not exist), created with its
+        tags in the one call, so that whoever looks for it by tag finds it from the moment it exists.
+
+        Not idempotent: when the answer is lost, the version is looked for by ``draft.find_by`` (one
+        of its tags) and returned if it was created; otherwise that is a retryable error."""
+        payload: dict[str, Any] = {
+            "name": draft.name,
+            "source": draft.source,
+            "tags": [{"key": key, "value": value} for key, value in draft.tags],
+        }
+        if draft.run_id is not None:
+            payload["run_id"] = draft.run_id
+        if draft.description:
+            payload["description"] = draft.description
+        try:
+            response = self._http.post(
+                f"{_API}/model-versions/create", payload, deadline=self._deadline, idempotent=False
+            )
+        except RequestOutcomeUnknown as unknown:
+            return self._read_back_creation(draft, str(unknown))
+        if _is_not_found(response):
+            return None
+        if response.status != 200:
+            _expect(response, "model_version")  # raises: MLflow refused the version outright
+        try:
+            return _same_model(ModelVersion.from_api(response.body.get("model_version")), draft.name)
+        except RegistryResponseError:
+            return self._read_back_creation(draft, "MLflow answered the version's creation unintelligibly")
+
+    def _read_back_creation(self, draft: VersionDraft, problem: str) -> ModelVersion:
+        key, value = draft.find_by
+        wanted = dict(draft.tags)
+        reader = MLflowAdapter(self._http, self._deadline.at_least(READ_BACK_SECONDS))
+        created = [v for v in reader.versions_tagged(draft.name, key, value) if dict(v.tags).items() >= wanted.items()]
+        if created:
+            return created[0]
+        raise RegistryUnavailableError(f"{problem}; no version of it was created")
+
     def archive(self, name: str, version: str) -> None:
         payload = {"name": name, "version": version, "stage": ModelStage.ARCHIVED.value}
         # Idempotent in effect (archiving an archived version changes nothing that matters), so
@@ -237,6 +329,15 @@ def _name_filter(name: str) -> str:
         pattern = "".join("_" if c in "'\\\"" else c for c in name)
         return f"name LIKE '{pattern}'"
     return f"name = '{name}'"
+
+
+def _metric_value(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise RegistryResponseError("MLflow returned a metric whose value is not a number")
+    try:
+        return float(value)  # also "NaN", "Infinity" and "-Infinity", as MLflow writes them
+    except ValueError:
+        raise RegistryResponseError("MLflow returned a metric whose value is not a number") from None
 
 
 def _same_model(version: ModelVersion, name: str) -> ModelVersion:

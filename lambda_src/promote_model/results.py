@@ -18,9 +18,37 @@ class ReasonCode(StrEnum):
     SUPERSEDED = "SUPERSEDED"
     NO_ROLLBACK_TARGET = "NO_ROLLBACK_TARGET"
     NO_CHALLENGER_VERSION = "NO_CHALLENGER_VERSION"  # alias mode, no version given, no challenger
+    CONFIDENCE_BELOW_MINIMUM = "CONFIDENCE_BELOW_MINIMUM"  # the gates (docs/promotion-policies.md)
+    REQUIRED_TAG_MISSING = "REQUIRED_TAG_MISSING"
+    METRIC_MISSING = "METRIC_MISSING"
+    METRIC_NOT_IMPROVED = "METRIC_NOT_IMPROVED"
 
 
 NO_STAGING_VERSION_REASON = "No Staging version found"
+
+
+@dataclass(frozen=True)
+class SourceVersion:
+    """Copy mode: the source model's version a champion was copied from."""
+
+    model_name: str
+    version: str
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """One promotion gate's evaluation, as dry runs and gated-out answers report it."""
+
+    gate: str  # the setting that asked for it
+    passed: bool
+    detail: str
+    reason_code: ReasonCode | None = None  # set when it failed
+
+    def to_dict(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"gate": self.gate, "passed": self.passed, "detail": self.detail}
+        if self.reason_code is not None:
+            result["reason_code"] = self.reason_code.value
+        return result
 
 
 @dataclass(frozen=True)
@@ -38,6 +66,7 @@ class Promoted:
     event_sent: bool = False
     rolled_back_from: str | None = None  # a rollback: the champion it replaced
     new_stage: str = ModelStage.PRODUCTION.value  # alias mode: "alias:<name>"
+    source: SourceVersion | None = None  # copy mode: the version copied into model_name
 
     @property
     def outcome(self) -> str:
@@ -53,6 +82,7 @@ class Promoted:
             "audit_tags_written": self.audit_tags_written,
             "event_sent": self.event_sent,
             **rollback,
+            **_source_fields(self.source),
         }
 
 
@@ -61,13 +91,15 @@ class DryRun:
     """What a promotion would do: nothing was changed and nothing was sent."""
 
     model_name: str
-    new_version: str
+    new_version: str | None  # copy mode: None until the copy exists
     archived_version: str | None
     confidence: float
     already_promoted: bool
     alias: str | None
     event_sent: bool = False  # a dry run sends nothing
     new_stage: str = ModelStage.PRODUCTION.value
+    gates: tuple[GateCheck, ...] = ()  # each configured gate's evaluation
+    source: SourceVersion | None = None  # copy mode: the version that is (or would be) copied
 
     outcome = "dry_run"
 
@@ -79,6 +111,8 @@ class DryRun:
             **_champion_fields(self),
             "alias": self.alias,
             "event_sent": self.event_sent,
+            "gates": [check.to_dict() for check in self.gates],
+            **_source_fields(self.source),
         }
 
 
@@ -92,6 +126,7 @@ class NotPromoted:
     new_version: str | None = None
     dry_run: bool = False
     event_sent: bool = False
+    gates: tuple[GateCheck, ...] = ()  # a gated-out candidate: every gate's evaluation
 
     outcome = "not_promoted"
 
@@ -107,11 +142,17 @@ class NotPromoted:
             result["new_version"] = self.new_version
         if self.dry_run:
             result["dry_run"] = True
+        if self.gates:
+            result["gates"] = [check.to_dict() for check in self.gates]
         result["event_sent"] = self.event_sent
         return result
 
 
 PromotionResult = Promoted | NotPromoted | DryRun
+
+
+def _source_fields(source: SourceVersion | None) -> dict[str, Any]:
+    return {} if source is None else {"source_model_name": source.model_name, "source_version": source.version}
 
 
 def _champion_fields(result: Promoted | DryRun) -> dict[str, Any]:

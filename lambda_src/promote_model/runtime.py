@@ -56,6 +56,8 @@ class Runtime:
                 audit_tags=settings.audit_tags,
                 subject_prefix=settings.subject_prefix,
                 mode=settings.promotion_mode,
+                gates=settings.gates,
+                target_model=settings.target_model_name,
             ),
             together=self._together,
             emit_event=None

@@ -15,6 +15,10 @@ from urllib.parse import urlsplit
 from promote_model.alerts import DEFAULT_SUBJECT_PREFIX
 from promote_model.errors import ConfigurationError
 from promote_model.events import DEFAULT_EVENT_BUS
+from promote_model.gate_settings import GateSettings, gates_from_environ
+from promote_model.request import MAX_MODEL_NAME_LENGTH, MLFLOW_REFUSED_NAME_CHARACTERS
+
+MODEL_NAME_PLACEHOLDER = "{model_name}"
 
 DEFAULT_REGISTRY_NAME = "tradai-models"
 DEFAULT_ENVIRONMENT = "dev"
@@ -64,10 +68,18 @@ class ModelManagementSettings:
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
     event_bus_name: str | None = DEFAULT_EVENT_BUS  # None: no EventBridge event
     promotion_mode: str = "stage"  # "alias": registries without stages (the champion alias is the fact)
+    gates: GateSettings = field(default_factory=GateSettings)
+    target_model_name: str | None = None  # copy mode: the environment's model, may hold {model_name}
 
     @property
     def alerts_active(self) -> bool:
         return self.alerts_enabled and self.alert_topic_arn is not None
+
+    def champions_model(self, model_name: str) -> str:
+        """The model whose versions are the champions: in copy mode the environment's model."""
+        if self.promotion_mode == "copy" and self.target_model_name is not None:
+            return self.target_model_name.replace(MODEL_NAME_PLACEHOLDER, model_name)
+        return model_name
 
     @property
     def has_credentials(self) -> bool:
@@ -107,11 +119,19 @@ class ModelManagementSettings:
             subject_prefix=_subject_prefix(environ.get("NOTIFICATION_SUBJECT_PREFIX")),
             event_bus_name=_event_bus(environ.get("EVENT_BUS_NAME")),
             promotion_mode=_promotion_mode(environ.get("PROMOTION_MODE")),
+            gates=gates_from_environ(environ),
+            target_model_name=_target_model_name(optional("TARGET_MODEL_NAME")),
         )
         settings._refuse_plain_http_credentials()
         settings._refuse_credentials_beside_iam()
-        if settings.promotion_mode == "alias" and settings.promotion_alias is None:
-            raise ConfigurationError("PROMOTION_MODE=alias needs PROMOTION_ALIAS: the alias is what a promotion moves")
+        if settings.promotion_mode in ("alias", "copy") and settings.promotion_alias is None:
+            raise ConfigurationError(
+                f"PROMOTION_MODE={settings.promotion_mode} needs PROMOTION_ALIAS: the alias is what a promotion moves"
+            )
+        if settings.promotion_mode == "copy" and settings.target_model_name is None:
+            raise ConfigurationError(
+                "PROMOTION_MODE=copy needs TARGET_MODEL_NAME: the environment's model, e.g. prod-{model_name}"
+            )
         if settings.ca_bundle is not None and settings.insecure_tls:
             raise ConfigurationError(
                 "MLFLOW_TRACKING_SERVER_CERT_PATH and MLFLOW_TRACKING_INSECURE_TLS=true contradict each other: set one"
@@ -179,8 +199,28 @@ def _tracking_uri(value: str | None, variable: str = "MLFLOW_TRACKING_URI") -> s
 
 def _promotion_mode(raw: str | None) -> str:
     value = (raw or "").strip().lower() or "stage"
-    if value not in ("stage", "alias"):
-        raise ConfigurationError(f"PROMOTION_MODE must be 'stage' or 'alias', got {value[:20]!r}")
+    if value not in ("stage", "alias", "copy"):
+        raise ConfigurationError(f"PROMOTION_MODE must be 'stage', 'alias' or 'copy', got {value[:20]!r}")
+    return value
+
+
+def _target_model_name(value: str | None) -> str | None:
+    """A registered model's name, or a template whose only placeholder is ``{model_name}``."""
+    if value is None:
+        return None
+    fixed = value.replace(MODEL_NAME_PLACEHOLDER, "")
+    if "{" in fixed or "}" in fixed:
+        raise ConfigurationError(
+            f"TARGET_MODEL_NAME may hold no placeholder but {MODEL_NAME_PLACEHOLDER}, got {value[:60]!r}"
+        )
+    if value == MODEL_NAME_PLACEHOLDER:
+        raise ConfigurationError("TARGET_MODEL_NAME must name another model than the source, e.g. prod-{model_name}")
+    refused = sorted({c for c in fixed if c in MLFLOW_REFUSED_NAME_CHARACTERS})
+    if refused or not fixed.isprintable() or value != value.strip() or len(fixed) > MAX_MODEL_NAME_LENGTH:
+        raise ConfigurationError(
+            f"TARGET_MODEL_NAME must be a model name of at most {MAX_MODEL_NAME_LENGTH} printable characters "
+            f"without '/' or ':', got {value[:60]!r}"
+        )
     return value
 
 

@@ -8,6 +8,7 @@
 - ``ApprovalGate``: hold each promotion of a fragment for a person (approve/reject by task token).
 - ``PromotionDashboard``: a CloudWatch dashboard of promotions, not-promoted answers, errors,
   durations and a workflow's executions.
+- ``PromotionGates``: checks on a candidate before it is promoted (confidence, tags, a metric).
 - ``PromotionTrigger``: MLflow's own registry webhooks start the promotion workflow (a signed,
   replay-safe receiver behind a Lambda Function URL).
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from promote_model_cdk.dashboard import PromotionDashboard
     from promote_model_cdk.fragment import ApprovalGate, PromoteModelFragment
     from promote_model_cdk.function import PromoteModel
+    from promote_model_cdk.policies import PromotionGates
     from promote_model_cdk.trigger import PromotionTrigger
 
 __version__ = "1.0.0"
@@ -36,6 +38,7 @@ __all__ = [
     "PromoteModel",
     "PromoteModelFragment",
     "PromotionDashboard",
+    "PromotionGates",
     "PromotionTrigger",
     "__version__",
 ]
@@ -45,6 +48,7 @@ _MODULE_OF = {
     "PromoteModel": "promote_model_cdk.function",
     "PromoteModelFragment": "promote_model_cdk.fragment",
     "ApprovalGate": "promote_model_cdk.fragment",
+    "PromotionGates": "promote_model_cdk.policies",
     "PromotionDashboard": "promote_model_cdk.dashboard",
     "PromotionTrigger": "promote_model_cdk.trigger",
 }

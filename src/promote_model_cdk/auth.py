@@ -84,7 +84,11 @@ class MlflowAuth:
             return _generated_basic_auth_secret(scope, environment=environment, encryption_key=encryption_key)
         return self.secret
 
-    def _grant(self, function_role: iam.IGrantable, secret: secretsmanager.ISecret | None) -> None:
+    def _grant(
+        self, function_role: iam.IGrantable, secret: secretsmanager.ISecret | None, *, extra_actions: list[str]
+    ) -> None:
+        """Read on the secret; on SageMaker, the registry actions of every promotion and ``extra_actions``
+        (those the promotion policies add: copy mode's creations, the metric gate's run reads)."""
         if secret is not None:
             secret.grant_read(function_role)
             # The CDK's grant_read leaves out an imported secret's key: decrypt is granted here.
@@ -93,8 +97,9 @@ class MlflowAuth:
                 key.grant_decrypt(function_role)
         if self.kind == "sagemaker":
             assert self.tracking_server_arn is not None
+            actions = sorted({*SAGEMAKER_MLFLOW_ACTIONS, *extra_actions})
             function_role.grant_principal.add_to_principal_policy(
-                iam.PolicyStatement(actions=SAGEMAKER_MLFLOW_ACTIONS, resources=[self.tracking_server_arn])
+                iam.PolicyStatement(actions=actions, resources=[self.tracking_server_arn])
             )
 
 

@@ -43,6 +43,7 @@ from promote_model_cdk.dependencies import no_pyc_message
 from promote_model_cdk.fragment import DEFAULT_RESULT_PATH, ApprovalGate, PromoteModelFragment
 from promote_model_cdk.lambda_platform import LambdaPlatform, lambda_platform
 from promote_model_cdk.map_concurrency import MapConcurrencyCheck
+from promote_model_cdk.policies import PromotionGates, PromotionMode, extra_registry_actions, policy_settings
 from promote_model_cdk.shared_layer import shared_dependencies_layer
 from promote_model_cdk.signals import PromotionSignals
 from promote_model_cdk.validation import check_environment, check_tracking_uri, is_token, plain_http_problem
@@ -70,7 +71,9 @@ class PromoteModel(PromotionSignals):
     (``encryption_key=None``) for the topic, the created secret, the log group and the function's
     settings; registry ``tradai-models``; alerts on; the "Model Promotion" EventBridge event on the
     account's default bus (``event_bus=`` another, ``events_enabled=False`` none); alias
-    ``champion`` (``None`` turns it off); no challenger alias; audit tags on; https only; no VPC;
+    ``champion`` (``None`` turns it off); no challenger alias; stage mode (``promotion_mode`` ``alias``,
+    or ``copy`` into ``target_model_name`` such as ``prod-{model_name}``); no promotion ``gates``
+    (``PromotionGates``); audit tags on; https only; no VPC;
     reserved concurrency 1 (promotions serialize; ``None`` removes it); logs kept one month;
     Lambda's active tracing without the Powertools Tracer; subject prefix ``[TradAI]``; an alarm on
     any error within 5 minutes, notifying the alert topic.
@@ -130,6 +133,9 @@ class PromoteModel(PromotionSignals):
         event_bus: events.IEventBus | None = None,
         promotion_alias: str | None = DEFAULT_PROMOTION_ALIAS,
         challenger_alias: str | None = None,
+        promotion_mode: PromotionMode = "stage",
+        target_model_name: str | None = None,
+        gates: PromotionGates | None = None,
         audit_tags: bool = True,
         allow_insecure_http: bool = False,
         subject_prefix: str = DEFAULT_SUBJECT_PREFIX,
@@ -154,6 +160,9 @@ class PromoteModel(PromotionSignals):
         self._warn_of_plain_http(allow_insecure_http)
         _check_alias("promotion_alias", promotion_alias)
         _check_alias("challenger_alias", challenger_alias)
+        policies = policy_settings(
+            mode=promotion_mode, target_model_name=target_model_name, promotion_alias=promotion_alias, gates=gates
+        )
 
         self.encryption_key = encryption_key or create_encryption_key(self, "Key", environment=environment)
         if encryption_key is not None:
@@ -192,6 +201,7 @@ class PromoteModel(PromotionSignals):
             "EVENT_BUS_NAME": self.event_bus.event_bus_name if self.event_bus else "",
             "PROMOTION_ALIAS": promotion_alias or "",  # empty: no alias is kept
             **({"CHALLENGER_ALIAS": challenger_alias} if challenger_alias else {}),
+            **policies,  # the mode and the gates, when not the defaults
             "AUDIT_TAGS_ENABLED": _flag(audit_tags),
             "NOTIFICATION_SUBJECT_PREFIX": subject_prefix,
             "POWERTOOLS_SERVICE_NAME": SERVICE_NAME,
@@ -230,7 +240,9 @@ class PromoteModel(PromotionSignals):
         self.alert_topic.grant_publish(self.role)
         if self.event_bus is not None:
             self.event_bus.grant_put_events_to(self.role)
-        auth._grant(self.role, self.credentials_secret)
+        auth._grant(
+            self.role, self.credentials_secret, extra_actions=extra_registry_actions(mode=promotion_mode, gates=gates)
+        )
         self.error_alarm = self._error_alarm(
             threshold=error_alarm_threshold,
             period=error_alarm_period or Duration.minutes(5),

@@ -36,7 +36,7 @@ def test_retries_the_unavailable_registry_and_lambda_service_errors_with_backoff
 
     assert task["Retry"] == [
         {
-            "ErrorEquals": ["RegistryUnavailableError"],
+            "ErrorEquals": ["RegistryUnavailableError", "CredentialsUnavailableError", "PromotionIncompleteError"],
             "IntervalSeconds": 5,
             "MaxAttempts": 3,
             "BackoffRate": 2,

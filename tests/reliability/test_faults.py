@@ -11,7 +11,12 @@ import pytest
 from devtools.local.fault_proxy import DROP_AFTER_FORWARD, STALL
 from devtools.local.servers import free_port
 from promote_model import handler
-from promote_model.errors import ConfigurationError, RegistryUnavailableError
+from promote_model.errors import (
+    ConfigurationError,
+    CredentialsUnavailableError,
+    PromotionIncompleteError,
+    RegistryUnavailableError,
+)
 from tests.support import invoke, received_notifications, register_model, registry_state, stages
 
 TRANSITION = "/model-versions/transition-stage"
@@ -135,9 +140,12 @@ def test_secrets_manager_unreachable(lambda_env, moto, record_fault):
     finally:
         credentials._secrets_provider.cache_clear()
 
-    assert isinstance(error, ConfigurationError)
+    # a connection that fails may not fail again: retryable, unlike a missing or malformed secret
+    assert isinstance(error, CredentialsUnavailableError)
     assert "MLFLOW_CREDENTIALS_SECRET_ARN" in str(error)
-    record_fault("Secrets Manager unreachable", "`ConfigurationError` naming the setting", "untouched", seconds)
+    record_fault(
+        "Secrets Manager unreachable", "`CredentialsUnavailableError` naming the setting", "untouched", seconds
+    )
 
 
 @pytest.mark.parametrize(
@@ -258,5 +266,30 @@ def test_retry_after_beyond_the_budget_gives_up_at_once(faulty_env, proxy, mlflo
         "MLflow answers 429 with `Retry-After: 3600`",
         "`RegistryUnavailableError` at once (the wait exceeds the budget)",
         "unchanged",
+        seconds,
+    )
+
+
+def test_an_answer_never_says_promoted_while_the_alias_names_another_version(
+    faulty_env, proxy, mlflow_client, record_fault
+):
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    mlflow_client.set_registered_model_alias(name, "champion", "1")
+    proxy.inject("/registered-models/alias", "500")
+
+    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    _, still, _ = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))  # the alias still fails
+    proxy.clear()
+    retry = invoke({"model_name": name, "new_version": "2"})
+
+    assert isinstance(error, PromotionIncompleteError), error
+    assert "the champion alias" in str(error)
+    assert isinstance(still, PromotionIncompleteError), still
+    assert (retry["promoted"], retry["already_promoted"], retry["alias"]) == (True, True, "champion")
+    assert mlflow_client.get_model_version_by_alias(name, "champion").version == "2"
+    record_fault(
+        "MLflow answers 500 to every alias write",
+        "`PromotionIncompleteError` (retryable), never `promoted: true` with the alias elsewhere; the retry moves it",
+        _describe(stages(mlflow_client, name)),
         seconds,
     )

@@ -5,7 +5,7 @@ everything here is decisions.
 
 One module per concern: ``policy`` (the settings and what the rules are given), ``candidates``
 (which version a request promotes), ``rollback`` (which earlier champion a rollback restores),
-``stage_mode`` and ``alias_mode`` (how each mode promotes), ``settling`` (concurrent promotions in
+``gates`` (the checks before any write), ``stage_mode``, ``alias_mode`` and ``copy_mode`` (how each mode promotes), ``settling`` (concurrent promotions in
 stage mode), ``outcomes`` (announcing a champion, or answering that it is one already) and ``audit``
 (the tags a promotion leaves).
 """
@@ -26,7 +26,16 @@ from promote_model.promotion.audit import (
     ROLLED_BACK_TO_TAG,
 )
 from promote_model.promotion.candidates import READY
-from promote_model.promotion.policy import ALIAS_MODE, STAGE_MODE, AlertPublisher, Context, PromotionPolicy, Registry
+from promote_model.promotion.copy_mode import SOURCE_MODEL_TAG, SOURCE_VERSION_TAG, promote_by_copy
+from promote_model.promotion.policy import (
+    ALIAS_MODE,
+    COPY_MODE,
+    STAGE_MODE,
+    AlertPublisher,
+    Context,
+    PromotionPolicy,
+    Registry,
+)
 from promote_model.promotion.settling import CONCURRENCY_WINDOW_MS, EMPTY_REPAIR_JITTER_SECONDS, MAX_SETTLE_ROUNDS
 from promote_model.promotion.stage_mode import promote_by_stage
 from promote_model.request import PromotionRequest
@@ -36,6 +45,7 @@ from promote_model.together import Together, one_after_another
 __all__ = [
     "ALIAS_MODE",
     "CONCURRENCY_WINDOW_MS",
+    "COPY_MODE",
     "EMPTY_REPAIR_JITTER_SECONDS",
     "EXECUTION_ID_TAG",
     "MAX_SETTLE_ROUNDS",
@@ -45,6 +55,8 @@ __all__ = [
     "READY",
     "ROLLED_BACK_FROM_TAG",
     "ROLLED_BACK_TO_TAG",
+    "SOURCE_MODEL_TAG",
+    "SOURCE_VERSION_TAG",
     "STAGE_MODE",
     "AlertPublisher",
     "PromotionPolicy",
@@ -67,6 +79,8 @@ def promote(
     """``emit_event`` sends the ``promoted`` event (``True`` when delivered): a promised side effect
     like the notification, so a promotion is marked finished only after it (docs/delivery-guarantees.md)."""
     context = Context(request, registry, publisher, policy, together, now, pause, emit_event)
+    if policy.copy_mode:
+        return promote_by_copy(context)
     if policy.alias_mode:
         return promote_by_alias(context)
     return promote_by_stage(context)

@@ -15,6 +15,7 @@ from promote_model.promotion.audit import (
     tag_writes,
 )
 from promote_model.promotion.candidates import READY, not_ready, resolve_by_alias
+from promote_model.promotion.gates import check_gates
 from promote_model.promotion.outcomes import already_champion, announce
 from promote_model.promotion.policy import Context
 from promote_model.promotion.rollback import is_champion, resolve_rollback
@@ -46,9 +47,19 @@ def promote_by_alias(context: Context) -> PromotionResult:
     if candidate.status != READY:
         return not_ready(context, candidate)
     archived_version = holder.version if isinstance(holder, ModelVersion) else None
+    checks, refused = check_gates(context, candidate, holder if isinstance(holder, ModelVersion) else None)
+    if refused is not None:
+        return refused
     if request.dry_run:
         return DryRun(
-            name, candidate.version, archived_version, request.confidence, False, alias, new_stage=policy.champion_label
+            name,
+            candidate.version,
+            archived_version,
+            request.confidence,
+            False,
+            alias,
+            new_stage=policy.champion_label,
+            gates=checks,
         )
     move = partial(registry.set_alias, name, alias, candidate.version)
     intent: dict[str, str] = {}

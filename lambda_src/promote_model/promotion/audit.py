@@ -22,6 +22,24 @@ ROLLED_BACK_FROM_TAG = "rolled_back_from"  # on a version a rollback restored: t
 ROLLED_BACK_TO_TAG = "rolled_back_to"  # on a champion a rollback abandoned: never a rollback target again
 ARCHIVED_AT_TAG = "archived_at"
 SUPERSEDED_BY_TAG = "superseded_by"
+# Every tag a promotion writes: the record of one model's champions, never copied into another model.
+AUDIT_TAG_KEYS = frozenset(
+    {
+        "promoted_by",
+        "confidence",
+        "environment",
+        "approved_by",
+        SUPERSEDED_BY_TAG,
+        EXECUTION_ID_TAG,
+        PREVIOUS_VERSION_TAG,
+        PROMOTED_AT_TAG,
+        NOTIFIED_FOR_TAG,
+        EVENT_SENT_FOR_TAG,
+        ROLLED_BACK_FROM_TAG,
+        ROLLED_BACK_TO_TAG,
+        ARCHIVED_AT_TAG,
+    }
+)
 
 
 def started_by_this_execution(version: ModelVersion, context: Context) -> bool:

@@ -17,7 +17,7 @@ READY = "READY"
 
 
 def resolve_candidate(context: Context) -> tuple[ModelVersion, RegisteredModel | None] | NotPromoted:
-    """Stage mode: the version to promote and its model (``None`` when the version is already the
+    """Stage and copy mode: the version to promote and its model (``None`` when the version is already the
     champion), or the answer that ends the request. Reads that do not depend on each other go out together."""
     name, registry, request = context.name, context.registry, context.request
     if request.new_version is None:
@@ -37,7 +37,8 @@ def resolve_candidate(context: Context) -> tuple[ModelVersion, RegisteredModel |
             model = registry.get_registered_model(name)
             if model is None:
                 return model_not_found(name)
-        champion = _own_champion(context, model)
+        # In copy mode the source's champion is no record of this execution: its copy is (copy_mode).
+        champion = None if context.policy.copy_mode else _own_champion(context, model)
         if champion is not None:
             return champion, None  # this execution promoted it already: a retry (see stage_mode)
         candidate = model.latest_in(ModelStage.STAGING)

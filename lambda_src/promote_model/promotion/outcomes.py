@@ -113,7 +113,8 @@ def _missing(promoted: Promoted, context: Context, alias_done: bool) -> list[str
 
 
 def already_champion(context: Context, champion: ModelVersion) -> Promoted | DryRun:
-    """Idempotent: nothing is transitioned, tagged or sent; only a stray champion alias is repaired."""
+    """Idempotent: nothing is transitioned, tagged or sent; only a stray champion alias is repaired
+    (``PromotionIncompleteError`` when it cannot be)."""
     request, alias = context.request, context.policy.promotion_alias
     if request.dry_run:
         return DryRun(
@@ -127,7 +128,12 @@ def already_champion(context: Context, champion: ModelVersion) -> Promoted | Dry
         )
     if alias is not None and alias not in champion.aliases:
         [outcome] = context.together(partial(context.registry.set_alias, champion.name, alias, champion.version))
-        alias = None if isinstance(outcome, PromotionError) else alias
+        if isinstance(outcome, PromotionError):
+            # never "promoted" while the alias a deploy step reads names another version
+            raise PromotionIncompleteError(
+                f"version {champion.version} of model '{context.name}' is the champion, but the champion alias "
+                f"'{alias}' could not be moved to it ({outcome}); a retry repairs it"
+            )
     return Promoted(
         model_name=request.model_name,
         new_version=champion.version,

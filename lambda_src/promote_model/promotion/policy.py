@@ -5,18 +5,20 @@ registry and the alert publisher (passed in; the rules make no network call of t
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from promote_model.alerts import DEFAULT_SUBJECT_PREFIX, PromotionNotice
-from promote_model.registry import ModelVersion, RegisteredModel
+from promote_model.gate_settings import GateSettings
+from promote_model.registry import ModelVersion, RegisteredModel, VersionDraft
 from promote_model.request import PromotionRequest
 from promote_model.results import Promoted
 from promote_model.stages import ModelStage
 from promote_model.together import Together
 
-STAGE_MODE, ALIAS_MODE = "stage", "alias"
+STAGE_MODE, ALIAS_MODE, COPY_MODE = "stage", "alias", "copy"
+MODEL_NAME_PLACEHOLDER = "{model_name}"
 
 
 class Registry(Protocol):
@@ -36,6 +38,14 @@ class Registry(Protocol):
 
     def set_version_tag(self, name: str, version: str, key: str, value: str) -> None: ...
 
+    def get_run_metrics(self, run_id: str) -> dict[str, float] | None: ...
+
+    def versions_tagged(self, name: str, key: str, value: str) -> list[ModelVersion]: ...
+
+    def create_registered_model(self, name: str) -> None: ...
+
+    def create_model_version(self, draft: VersionDraft) -> ModelVersion | None: ...
+
 
 class AlertPublisher(Protocol):
     def publish(self, notice: PromotionNotice) -> bool: ...
@@ -53,10 +63,22 @@ class PromotionPolicy:
     audit_tags: bool = True
     subject_prefix: str = DEFAULT_SUBJECT_PREFIX
     mode: str = STAGE_MODE  # ALIAS_MODE: the champion is whoever holds promotion_alias; no stage changes
+    gates: GateSettings = field(default_factory=GateSettings)  # checked on a candidate before anything is written
+    target_model: str | None = None  # COPY_MODE: the environment's model, a name or a {model_name} template
 
     @property
     def alias_mode(self) -> bool:
-        return self.mode == ALIAS_MODE
+        """The champion is the holder of the promotion alias: alias mode, and copy mode in its target."""
+        return self.mode in (ALIAS_MODE, COPY_MODE)
+
+    @property
+    def copy_mode(self) -> bool:
+        return self.mode == COPY_MODE
+
+    def target_name(self, source: str) -> str:
+        """Copy mode: the environment's model the source's versions are copied into."""
+        assert self.target_model is not None  # the settings refuse copy mode without it
+        return self.target_model.replace(MODEL_NAME_PLACEHOLDER, source)
 
     @property
     def champion_label(self) -> str:

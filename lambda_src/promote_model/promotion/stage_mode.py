@@ -15,6 +15,7 @@ from promote_model.promotion.audit import (
     version_or_none,
 )
 from promote_model.promotion.candidates import READY, model_not_found, not_ready, resolve_candidate
+from promote_model.promotion.gates import check_gates
 from promote_model.promotion.outcomes import already_champion, announce
 from promote_model.promotion.policy import Context
 from promote_model.promotion.rollback import resolve_rollback
@@ -50,18 +51,29 @@ def promote_by_stage(context: Context) -> PromotionResult:
         return already_champion(context, candidate)
     if candidate.status != READY:
         return not_ready(context, candidate)
-    if model is None and request.dry_run:  # a dry run must name the champion it would archive
+    # A dry run must name the champion it would archive; the metric gate compares with it.
+    if model is None and (request.dry_run or (policy.gates.metric is not None and not request.rollback)):
         model = context.registry.get_registered_model(context.name)
         if model is None:
-            return replace(model_not_found(context.name), dry_run=True)
+            return replace(model_not_found(context.name), dry_run=request.dry_run)
     archived_version: Archived = UNKNOWN
+    previous = None
     if model is not None:
         previous = model.latest_in(ModelStage.PRODUCTION)
         archived_version = previous.version if previous is not None else None
+    checks, refused = check_gates(context, candidate, previous)
+    if refused is not None:
+        return refused
     if request.dry_run:
         assert not isinstance(archived_version, _Unknown)
         return DryRun(
-            context.name, candidate.version, archived_version, request.confidence, False, policy.promotion_alias
+            context.name,
+            candidate.version,
+            archived_version,
+            request.confidence,
+            False,
+            policy.promotion_alias,
+            gates=checks,
         )
 
     transitioned = _transition(context, candidate.version, archived_version)
