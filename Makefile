@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 ENV ?= dev
 export MLFLOW_DISABLE_TELEMETRY := true
 
-.PHONY: demo test lint typecheck format synth deploy deploy-local bench lock dist clean reliability-report mlflow-servers
+.PHONY: demo test lint typecheck format synth deploy deploy-local bench docs lock dist clean reliability-report mlflow-servers
 
 $(BIN)/.installed: pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
@@ -68,6 +68,10 @@ deploy: $(BIN)/.installed node_modules/.installed
 ## bench: measure the bundled handler against an mlflow-skinny baseline (about 5 min, under 10); writes docs/performance.md
 bench: $(BIN)/.installed
 	$(BIN)/python -m devtools.bench.run
+
+## docs: the constructs' API reference, generated from their docstrings by pdoc, into build/docs/ (fails on a public name without one)
+docs: $(BIN)/.installed
+	$(BIN)/python -m devtools.docs.api_reference
 
 ## lock: re-pin every Python package after changing pyproject.toml
 lock: $(BIN)/.installed

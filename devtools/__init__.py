@@ -8,7 +8,8 @@
   baseline, and docs/performance.md written from the run.
 - ``devtools.deploy``: `make deploy-local` (cdk bootstrap, deploy, verify, run, destroy on moto, with
   what moto's CloudFormation lacks filled in) and the preflight of `make deploy`.
-- ``devtools.paths``: where the checkout is, for all three.
+- ``devtools.docs``: `make docs`, the constructs' API reference generated from their docstrings.
+- ``devtools.paths``: where the checkout is, for all of them.
 
 ``bench`` and ``deploy`` build on ``local``; ``local`` imports neither.
 """

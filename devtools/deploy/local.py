@@ -27,8 +27,9 @@ from typing import Any
 
 from devtools.deploy.aws import Aws, Check
 from devtools.deploy.checks import still_exists, table, verify_stack
+from devtools.deploy.moto_gaps import moto_server_with_gaps_filled
 from devtools.deploy.workflow import deployed_function_code, lambda_runtime_packages, run_deployed_state_machine
-from devtools.local.servers import mlflow_server, moto_server, stop
+from devtools.local.servers import mlflow_server, stop
 from devtools.local.workflow import Execution, TaskRuntime
 from devtools.paths import ROOT
 
@@ -71,7 +72,7 @@ def deploy_local(
     called after the promotion, before the destroy (the tests probe the deployed stack with it)."""
     result = LocalDeployment()
     with ExitStack() as cleanup:
-        moto = cleanup.enter_context(moto_server(workdir / "moto", fill_gaps=True))
+        moto = cleanup.enter_context(moto_server_with_gaps_filled(workdir / "moto"))
         # localhost, not 127.0.0.1: moto would read the bucket's name from the host of an IP endpoint.
         aws = Aws(moto.url.replace("127.0.0.1", "localhost"))
         cdk = CdkCli(aws, workdir)

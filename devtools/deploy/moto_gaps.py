@@ -4,7 +4,7 @@ never bundled).
 moto 5.2.5 (pinned in constraints.txt; `apply` refuses any other version) deploys a CDK template
 through change sets, but silently skips or drops parts of it. Each gap below is filled here, in the
 moto server process only: run this module as the server (`python -m devtools.deploy.moto_gaps -H 127.0.0.1 -p
-PORT`, which is what ``devtools.local.servers.moto_server(fill_gaps=True)`` does). Importing the module
+PORT`, which is what ``moto_server_with_gaps_filled`` does). Importing the module
 changes nothing; ``apply`` does. The new resource models are in ``moto_models``, the patches to moto's
 own in ``moto_patches``. ``tests/deploy/test_moto_gaps.py`` proves, per gap, that plain moto
 still has it, so an upgrade that closes one is noticed and its fill-in removed.
@@ -32,6 +32,9 @@ each service's own API instead; IAM and KMS policies are stored, never enforced.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from devtools.deploy.moto_models import register_models
 from devtools.deploy.moto_patches import (
@@ -41,6 +44,7 @@ from devtools.deploy.moto_patches import (
     keep_layer_version,
     keep_state_machine_configuration,
 )
+from devtools.local.servers import RunningServer, moto_server
 
 MOTO_VERSION = "5.2.5"
 GAPS = (
@@ -78,6 +82,14 @@ def apply() -> None:
     keep_function_properties()
     keep_layer_version()
     keep_state_machine_configuration()
+
+
+@contextmanager
+def moto_server_with_gaps_filled(workdir: Path) -> Iterator[RunningServer]:
+    """A moto server on loopback with every gap filled, so that `cdk deploy` of this stack can be
+    verified against it."""
+    with moto_server(workdir, module="devtools.deploy.moto_gaps") as server:
+        yield server
 
 
 def main(argv: list[str]) -> None:

@@ -8,6 +8,10 @@ forward, then send MLflow's answer one byte every half second (``TRICKLE``); for
 what it forwards, so requests are counted at the server's door (the reliability tests and the
 benchmark). Optionally it terminates TLS (``tls``, a server ``SSLContext``) and lets through only the
 requests a ``gate`` accepts (an enforcing auth proxy: bearer tokens, SigV4 signatures).
+
+In front of moto, one proxy per AWS service (its ``AWS_ENDPOINT_URL_<SERVICE>``), a status mode
+answers with that service's own error (``aws_error``: throttling, 5xx, access denied); ``arrived``
+and ``wait_for`` tell a test that a request is in flight (to kill the caller mid-call).
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)  # sent with a status mode
     rewrite: Rewrite | None = None  # with REWRITE: MLflow's JSON answer -> what the caller receives
     skip: int = 0  # let this many matching requests pass first
+    body: bytes | None = None  # sent with a status mode instead of MLflow's JSON error
 
 
 @dataclass
@@ -55,6 +60,8 @@ class FaultProxy:
     forwarded: list[tuple[str, str]] = field(default_factory=list)  # (method, path) MLflow received
     latency: float = 0.0  # seconds added before forwarding, as a network between caller and MLflow would
     exchanges: list[tuple[float, float, str, str]] = field(default_factory=list)  # (start, end, method, path)
+    arrived: list[str] = field(default_factory=list)  # the fault mode met by each request, as it arrives
+    _arrival: threading.Condition = field(default_factory=threading.Condition)
     _release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -67,15 +74,23 @@ class FaultProxy:
         headers: dict[str, str] | None = None,
         rewrite: Rewrite | None = None,
         skip: int = 0,
+        body: bytes | None = None,
     ) -> None:
         with self._lock:
-            self.faults.append(Fault(path_contains, mode, times, headers or {}, rewrite, skip))
+            self.faults.append(Fault(path_contains, mode, times, headers or {}, rewrite, skip, body))
 
     def clear(self) -> None:
         with self._lock:
             self.faults.clear()
             self.forwarded.clear()
             self.exchanges.clear()
+        with self._arrival:
+            self.arrived.clear()
+
+    def wait_for(self, mode: str, timeout: float) -> bool:
+        """Whether a request meeting ``mode`` arrived within ``timeout`` seconds (it may still be held)."""
+        with self._arrival:
+            return self._arrival.wait_for(lambda: mode in self.arrived, timeout=timeout)
 
     def rounds(self) -> list[list[tuple[str, str]]]:
         """The forwarded requests since the last call, grouped into sequential round trips: a request
@@ -141,12 +156,16 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                     return
             fault = proxy._fault_for(self.path)
             mode = fault.mode
+            with proxy._arrival:
+                proxy.arrived.append(mode)
+                proxy._arrival.notify_all()
             if mode == STALL:
                 proxy._release.wait(timeout=120)
                 self.close_connection = True
                 return
             if mode.isdigit():
-                payload = b'{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "injected fault"}'
+                mlflow_error = b'{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "injected fault"}'
+                payload = fault.body if fault.body is not None else mlflow_error
                 self._answer(int(mode), {"Content-Type": "application/json", **fault.headers}, payload)
                 return
             if mode == REDIRECT:
@@ -214,6 +233,25 @@ def _handler_class(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
         do_GET = do_POST = do_PATCH = do_DELETE = _handle
 
     return Handler
+
+
+def aws_error(protocol: str, code: str, status: int) -> dict[str, Any]:
+    """``inject`` arguments for an AWS service's own error answer: ``protocol`` is ``"query"`` (SNS:
+    an XML ``ErrorResponse``) or ``"json"`` (EventBridge, Secrets Manager: ``__type``)."""
+    if protocol == "query":
+        sender = "Sender" if status < 500 else "Receiver"
+        body = (
+            f'<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><Error><Type>{sender}</Type>'
+            f"<Code>{code}</Code><Message>injected fault</Message></Error>"
+            "<RequestId>00000000-0000-0000-0000-000000000000</RequestId></ErrorResponse>"
+        ).encode()
+        return {"mode": str(status), "headers": {"Content-Type": "text/xml"}, "body": body}
+    body = json.dumps({"__type": code, "message": "injected fault"}).encode()
+    return {
+        "mode": str(status),
+        "headers": {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code},
+        "body": body,
+    }
 
 
 @contextmanager

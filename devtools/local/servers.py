@@ -87,14 +87,15 @@ def mlflow_server(
 
 
 @contextmanager
-def moto_server(workdir: Path, *, fill_gaps: bool = False) -> Iterator[RunningServer]:
-    """A moto server standing in for AWS; with ``fill_gaps``, with what its CloudFormation lacks filled in
-    (devtools/deploy/moto_gaps.py), so that `cdk deploy` of this stack can be verified against it."""
+def moto_server(workdir: Path, *, module: str | None = None) -> Iterator[RunningServer]:
+    """A moto server standing in for AWS; with ``module``, that module of this checkout run as the
+    server instead (``python -m MODULE -H 127.0.0.1 -p PORT``): how ``devtools.deploy.moto_gaps``
+    serves moto with what its CloudFormation lacks filled in."""
     workdir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    launcher = [sys.executable, "-m", "devtools.deploy.moto_gaps"] if fill_gaps else [str(_BIN / "moto_server")]
+    launcher = [sys.executable, "-m", module] if module else [str(_BIN / "moto_server")]
     command = [*launcher, "-H", "127.0.0.1", "-p", str(port)]
-    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))} if fill_gaps else {}
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))} if module else {}
     with _process(command, workdir / "moto-server.log", env, f"http://127.0.0.1:{port}", "/moto-api/") as server:
         yield server
 

@@ -123,8 +123,8 @@ class TaskRuntime:
         if self.runtime_packages is None:
             return [sys.executable, "-m", "devtools.local.lambda_worker", *bundle]
         # -I -S: no site-packages, no PYTHON* variables, not even this script's folder on sys.path.
-        python = self.python or Path(getattr(sys, "_base_executable", sys.executable))
-        clean = [str(python), "-I", "-S"]
+        interpreter = str(self.python) if self.python else str(getattr(sys, "_base_executable", sys.executable))
+        clean = [interpreter, "-I", "-S"]
         return [
             *clean,
             str(Path(__file__).with_name("lambda_worker.py")),

@@ -1,13 +1,18 @@
 """The alert publisher: the promotion notification (docs/design.md §4), sent to SNS.
 
-A failed publish is reported to the caller as ``False``, never raised: the promotion it announces
-has already happened and must not be failed or retried because of it.
+A failed publish is reported to the caller as ``False`` (and logged with the AWS error code), never
+raised: the promotion it announces has already happened; the caller decides what is still owed
+(docs/delivery-guarantees.md). The publish ends by the invocation's deadline.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+
+from promote_model.aws_calls import AwsCallFailed, call_within
+from promote_model.deadline import Deadline
+from promote_model.observability import log_aws_failure
 
 DEFAULT_SUBJECT_PREFIX = "[TradAI]"  # the specification's; NOTIFICATION_SUBJECT_PREFIX changes it
 SUBJECT_LIMIT = 100  # SNS: at most 100 printable ASCII characters
@@ -60,24 +65,30 @@ def notification_subject(model_name: str, prefix: str = DEFAULT_SUBJECT_PREFIX) 
 
 
 class SnsAlertPublisher:
-    def __init__(self, topic_arn: str, sns_client: Any) -> None:
+    def __init__(self, topic_arn: str, sns_client: Any, deadline: Deadline) -> None:
         self._topic_arn = topic_arn
         self._sns = sns_client
+        self._deadline = deadline
 
     def publish(self, notice: PromotionNotice) -> bool:
-        from botocore.exceptions import BotoCoreError, ClientError
-
+        if self._sns is None:  # no client could be made (no AWS region): nothing was sent
+            log_aws_failure("notification not sent", AwsCallFailed("sns", "Publish", "NoRegionError", transient=False))
+            return False
         try:
-            self._sns.publish(
-                TopicArn=self._topic_arn,
-                Subject=notice.subject,
-                Message=notice.body,
-                MessageAttributes={
-                    "registry": {"DataType": "String", "StringValue": notice.registry_name},
-                    "environment": {"DataType": "String", "StringValue": notice.environment},
-                    "event": {"DataType": "String", "StringValue": "model_promoted"},
-                },
-            )
-        except (BotoCoreError, ClientError):
+            call_within(self._deadline, "sns", "Publish", lambda: self._send(notice))
+        except AwsCallFailed as failure:
+            log_aws_failure("notification not sent", failure)
             return False
         return True
+
+    def _send(self, notice: PromotionNotice) -> None:
+        self._sns.publish(
+            TopicArn=self._topic_arn,
+            Subject=notice.subject,
+            Message=notice.body,
+            MessageAttributes={
+                "registry": {"DataType": "String", "StringValue": notice.registry_name},
+                "environment": {"DataType": "String", "StringValue": notice.environment},
+                "event": {"DataType": "String", "StringValue": "model_promoted"},
+            },
+        )

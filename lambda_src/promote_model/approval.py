@@ -5,7 +5,7 @@ The approval gate of the fragment publishes a request carrying a task token and 
 and when, which the next state passes to the function as ``approved_by`` (an audit tag);
 ``promote-model reject TOKEN --reason ...`` sends ``SendTaskFailure`` with the error
 ``ApprovalRejected``, which the fragment routes to its not-promoted path. Those two actions are all
-an approver needs (README: "Approval gate").
+an approver needs (docs/library.md: "Approval gate").
 """
 
 from __future__ import annotations

@@ -113,12 +113,19 @@ class SageMakerSigV4Auth:
         return False  # botocore refreshes the role's credentials itself; a 401 here is not a stale password
 
     def _current_credentials(self) -> Any:
-        source = self._credentials
-        if source is None:
-            import boto3
+        from promote_model.errors import CredentialsUnavailableError
 
-            source = self._credentials = boto3.Session().get_credentials()
-        return source.get_frozen_credentials() if source is not None else None
+        try:
+            source = self._credentials
+            if source is None:
+                import boto3
+
+                source = self._credentials = boto3.Session().get_credentials()
+            return source.get_frozen_credentials() if source is not None else None
+        except Exception as error:  # a failed refresh of the role's credentials: another try may succeed
+            raise CredentialsUnavailableError(
+                f"could not get the function's AWS credentials to sign requests ({type(error).__name__})"
+            ) from None
 
 
 def _basic_header(credentials: Credentials) -> str:

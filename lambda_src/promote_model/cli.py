@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from promote_model.approval import ApprovalDecisionError, Decision, send_decision
+from promote_model.deadline import Deadline
 from promote_model.errors import PromotionError
 from promote_model.request import InvalidRequest, parse_request
 from promote_model.results import DryRun, NotPromoted, Promoted, PromotionResult
@@ -45,8 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(request.reason)  # bad usage: exit 2, before any setting is read
     try:
         runtime = Runtime.from_environ()
+        deadline = Deadline.for_invocation(None)
         result: PromotionResult = runtime.announce(
-            runtime.promote(request, actor=_cli_user(), remaining_time_millis=None), execution_id=None
+            runtime.promote(request, actor=_cli_user(), deadline=deadline), None, deadline
         )
     except PromotionError as error:
         _print_error(error, as_json=args.json)
@@ -112,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Promote an MLflow model version to Production, archiving the current champion.",
         epilog="Exit codes: 0 promoted, 10 already promoted, 20 not promoted, 30 error, 2 bad usage. "
         "'promote-model approve TOKEN' / 'promote-model reject TOKEN --reason ...' decide a held promotion. "
-        "Settings: MLFLOW_TRACKING_URI and the other variables of the function (see README).",
+        "Settings: MLFLOW_TRACKING_URI and the other variables of the function (see docs/function.md).",
     )
     parser.add_argument("model_name", help="registered model name")
     parser.add_argument("--version", help="version to promote (default: the latest Staging version)")

@@ -21,10 +21,26 @@ class ConfigurationError(PromotionError):
     """A setting is missing or invalid, the credentials cannot be read, or a certificate does not verify."""
 
 
+class CredentialsUnavailableError(PromotionError):
+    """The MLflow credentials secret could not be read just now: Secrets Manager throttled, answered
+    5xx, timed out or could not be reached. Retryable (a missing, forbidden or malformed secret is a
+    ``ConfigurationError``)."""
+
+
+class PromotionIncompleteError(PromotionError):
+    """The version is the champion, but a promised step is not done yet (the champion alias, the audit
+    tags, the notification or the ``promoted`` event could not be completed in the time budget).
+    Retryable: a retry of the same execution completes what is missing (docs/delivery-guarantees.md)."""
+
+
 class RegistryResponseError(PromotionError):
     """MLflow answered something the function cannot interpret: an unexpected 4xx, a missing field,
     an oversized body, a redirect, or a page token that repeats."""
 
 
-RETRYABLE_ERRORS: tuple[type[PromotionError], ...] = (RegistryUnavailableError,)
+RETRYABLE_ERRORS: tuple[type[PromotionError], ...] = (
+    RegistryUnavailableError,
+    CredentialsUnavailableError,
+    PromotionIncompleteError,
+)
 TERMINAL_ERRORS: tuple[type[PromotionError], ...] = (RegistryAuthError, ConfigurationError, RegistryResponseError)

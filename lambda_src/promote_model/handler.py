@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from promote_model.deadline import Deadline
 from promote_model.errors import PromotionError
 from promote_model.observability import (
     logger,
@@ -44,30 +45,27 @@ def reset_runtime() -> None:
 def lambda_handler(event: Any, context: Any) -> dict[str, Any]:
     model_name = event.get("model_name") if isinstance(event, dict) else None
     model_name = model_name if isinstance(model_name, str) else None
+    deadline = Deadline.for_invocation(context.get_remaining_time_in_millis())
     try:
-        result = handle(
-            event,
-            actor=getattr(context, "invoked_function_arn", "lambda"),
-            remaining_time_millis=context.get_remaining_time_in_millis(),
-        )
+        result = handle(event, actor=getattr(context, "invoked_function_arn", "lambda"), deadline=deadline)
     except PromotionError as error:
         record_error(error, model_name)
         if _runtime is not None:  # settings were read: the event can say what failed
-            _runtime.publish_outcome(_error_detail(error, model_name, _execution_id(event)))
+            _runtime.publish_outcome(_error_detail(error, model_name, _execution_id(event)), deadline)
         raise
     return result.to_dict()
 
 
-def handle(event: Any, *, actor: str, remaining_time_millis: int | None) -> PromotionResult:
+def handle(event: Any, *, actor: str, deadline: Deadline) -> PromotionResult:
     runtime = current_runtime()
     request = parse_request(event)
     if isinstance(request, InvalidRequest):
         result: PromotionResult = NotPromoted(ReasonCode.INVALID_REQUEST, request.reason)
     else:
-        result = runtime.promote(request, actor=actor, remaining_time_millis=remaining_time_millis)
+        result = runtime.promote(request, actor=actor, deadline=deadline, execution_id=_execution_id(event))
         if runtime.settings.alerts_active and isinstance(result, Promoted) and not _announced(result):
             record_notification_failure(result.model_name, result.new_version)
-    result = runtime.announce(result, _execution_id(event))
+    result = runtime.announce(result, _execution_id(event), deadline)
     record_outcome(result)
     return result
 

@@ -77,7 +77,7 @@ def new_pool(*, ca_bundle: str | None = None, insecure_tls: bool = False) -> url
     verification (``MLFLOW_TRACKING_INSECURE_TLS``), as MLflow's own client does with those settings.
     """
     if insecure_tls:
-        urllib3.disable_warnings(InsecureRequestWarning)  # chosen on purpose; the README says what it costs
+        urllib3.disable_warnings(InsecureRequestWarning)  # chosen on purpose; docs/function.md says what it costs
         return deadline_pool(num_pools=2, maxsize=MAX_CONCURRENT_CALLS, cert_reqs="CERT_NONE")
     if ca_bundle is not None:
         return deadline_pool(num_pools=2, maxsize=MAX_CONCURRENT_CALLS, ca_certs=ca_bundle)
@@ -173,7 +173,9 @@ class RegistryHttpClient:
                     raise _Retryable(_deadline_problem(remaining), reached_server=True) from None
                 # The request never left this machine: always safe to send again.
                 raise _Retryable(f"could not connect ({type(error).__name__})", reached_server=False) from None
-            except HTTPError as error:
+            except (HTTPError, OSError, ValueError, RuntimeError) as error:
+                # OSError, ValueError, RuntimeError: what the socket, TLS or http.client layers raise
+                # when urllib3 does not wrap them; the request may have left, so it counts as sent.
                 problem = _deadline_problem(remaining) if watchdog.fired else f"no answer ({type(error).__name__})"
                 raise _Retryable(problem, reached_server=True) from None
             if watchdog.fired:  # cut off mid-answer: what arrived may parse, but it is not the answer

@@ -62,6 +62,11 @@ def record_notification_failure(model_name: str, version: str) -> None:
     metrics.add_metric(name="NotificationFailed", unit=MetricUnit.Count, value=1)
 
 
+def log_aws_failure(message: str, failure: Any) -> None:
+    """A warning naming the AWS service, the operation and the AWS error code (``AwsCallFailed``)."""
+    logger.warning(message, extra=failure.log_fields)
+
+
 def record_error(error: Exception, model_name: str | None) -> None:
     error_type = type(error).__name__
     logger.error(

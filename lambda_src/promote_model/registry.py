@@ -24,6 +24,15 @@ MAX_SEARCH_PAGES = 20
 # Time kept for reading a version back after the transition's answer was lost.
 READ_BACK_SECONDS = 3.0
 _REQUIRED_VERSION_FIELDS = ("name", "version", "current_stage", "status")
+# A first write of an alias or tag key that lost a race to a concurrent one is sent again this often.
+UNIQUE_KEY_RETRIES = 2
+_UNIQUE_KEY_MARKERS = (
+    "UNIQUE constraint failed",
+    "IntegrityError",
+    "UniqueViolation",
+    "duplicate key",
+    "Duplicate entry",
+)
 
 
 @dataclass(frozen=True)
@@ -201,12 +210,22 @@ class MLflowAdapter:
 
     def set_alias(self, name: str, alias: str, version: str) -> None:
         payload = {"name": name, "alias": alias, "version": version}
-        response = self._http.post(f"{_API}/registered-models/alias", payload, deadline=self._deadline, idempotent=True)
-        _expect_ok(response)
+        self._write_settling_races(f"{_API}/registered-models/alias", payload)
 
     def set_version_tag(self, name: str, version: str, key: str, value: str) -> None:
         payload = {"name": name, "version": version, "key": key, "value": value}
-        response = self._http.post(f"{_API}/model-versions/set-tag", payload, deadline=self._deadline, idempotent=True)
+        self._write_settling_races(f"{_API}/model-versions/set-tag", payload)
+
+    def _write_settling_races(self, path: str, payload: dict[str, str]) -> None:
+        """An idempotent write. MLflow does not lock: concurrent *first* writes of one alias or tag key
+        both insert, and the loser is answered 400 with the database's unique-key violation (docs/design.md
+        §5). The row exists then, so the same write again is an update: sent again (at most twice
+        more), it settles the race instead of failing the promotion. Whoever writes last wins; the
+        caller reads the outcome back (the alias holder, the champion) as it does for any race."""
+        for _ in range(1 + UNIQUE_KEY_RETRIES):
+            response = self._http.post(path, payload, deadline=self._deadline, idempotent=True)
+            if not _is_unique_key_race(response):
+                break
         _expect_ok(response)
 
 
@@ -236,8 +255,27 @@ def _expect_ok(response: JsonResponse) -> None:
         raise RegistryResponseError(f"MLflow answered {detail} to a write")
 
 
+def _is_unique_key_race(response: JsonResponse) -> bool:
+    """MLflow's 400 for a concurrent insert of the same key (SQLite's IntegrityError, PostgreSQL's
+    UniqueViolation, MySQL's duplicate entry), as its message reports it."""
+    if response.status != 400:
+        return False
+    message = str(response.body.get("message") or "")
+    return any(marker in message for marker in _UNIQUE_KEY_MARKERS)
+
+
 def _is_not_found(response: JsonResponse) -> bool:
-    return response.status == 404 or response.error_code == _NOT_FOUND
+    """MLflow's own "does not exist". Any other 404 (a load balancer's or web server's page for a
+    wrong URL or path prefix) is not an answer about the model: saying ``MODEL_NOT_FOUND`` would end
+    a workflow quietly at "nothing to promote", so it is an error naming the URL's problem."""
+    if response.error_code == _NOT_FOUND:
+        return True
+    if response.status == 404:
+        raise RegistryResponseError(
+            "MLflow's tracking URI does not answer like MLflow's REST API: HTTP 404 without MLflow's "
+            f"{_NOT_FOUND} error; check MLFLOW_TRACKING_URI (host and path prefix)"
+        )
+    return False
 
 
 def _expect(response: JsonResponse, key: str) -> dict[str, Any]:

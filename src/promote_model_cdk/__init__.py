@@ -6,6 +6,8 @@
   catches and a Choice on the result, to compose into your retraining workflow.
 - ``MlflowAuth``: ``basic``, ``token``, ``sagemaker`` or ``none``.
 - ``ApprovalGate``: hold each promotion of a fragment for a person (approve/reject by task token).
+- ``PromotionDashboard``: a CloudWatch dashboard of promotions, not-promoted answers, errors,
+  durations and a workflow's executions.
 
 The constructs are imported on first use, so that the ``promote-model`` command, which lives in
 this package too, starts without loading the CDK (and its Node.js process).
@@ -18,17 +20,28 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from promote_model_cdk.auth import MlflowAuth
+    from promote_model_cdk.dashboard import PromotionDashboard
     from promote_model_cdk.fragment import ApprovalGate, PromoteModelFragment
     from promote_model_cdk.function import PromoteModel
 
 __version__ = "1.0.0"
-__all__ = ["ApprovalGate", "MlflowAuth", "PromoteModel", "PromoteModelFragment", "__version__"]
+"""The library's version (semantic versioning: a breaking change to the constructs, the event or the
+settings bumps the major); CHANGELOG.md records each release."""
+__all__ = [
+    "ApprovalGate",
+    "MlflowAuth",
+    "PromoteModel",
+    "PromoteModelFragment",
+    "PromotionDashboard",
+    "__version__",
+]
 
 _MODULE_OF = {
     "MlflowAuth": "promote_model_cdk.auth",
     "PromoteModel": "promote_model_cdk.function",
     "PromoteModelFragment": "promote_model_cdk.fragment",
     "ApprovalGate": "promote_model_cdk.fragment",
+    "PromotionDashboard": "promote_model_cdk.dashboard",
 }
 
 

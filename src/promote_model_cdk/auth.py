@@ -2,10 +2,15 @@
 
 | variant | secret | function settings | grants |
 |---|---|---|---|
-| ``basic(secret=None)`` | the one given, or a new one with a generated password | ``MLFLOW_CREDENTIALS_SECRET_ARN`` | read on that secret |
-| ``token(secret)`` | the one given, holding ``{"token": ...}`` | ``MLFLOW_CREDENTIALS_SECRET_ARN`` | read on that secret |
+| ``basic(secret=None)`` | the one given, or a new one with a generated password | ``MLFLOW_CREDENTIALS_SECRET_ARN`` | read on that secret, decrypt on its key |
+| ``token(secret)`` | the one given, holding ``{"token": ...}`` | ``MLFLOW_CREDENTIALS_SECRET_ARN`` | read on that secret, decrypt on its key |
 | ``sagemaker(arn)`` | none | ``MLFLOW_TRACKING_URI`` = the tracking server ARN | the registry actions the function calls, on that server |
 | ``none()`` | none | nothing | nothing |
+
+A secret encrypted with a customer-managed key needs decrypt on that key too: the key is the
+secret's own (``Secret.from_secret_attributes(..., encryption_key=key)``) or ``encryption_key=``
+given here (for a secret imported by ARN or name alone). Secrets Manager's default key
+(``aws/secretsmanager``) needs nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from promote_model_cdk.constants import SAGEMAKER_MLFLOW_ACTIONS, SECRET_PASSWORD_LENGTH, SECRET_USERNAME
+from promote_model_cdk.validation import check_sagemaker_arn
 
 AuthKind = Literal["basic", "token", "sagemaker", "none"]
 
@@ -30,31 +36,40 @@ class MlflowAuth:
     """Build with ``MlflowAuth.basic()``, ``.token(secret)``, ``.sagemaker(arn)`` or ``.none()``."""
 
     kind: AuthKind
+    """``"basic"``, ``"token"``, ``"sagemaker"`` or ``"none"``: which constructor built it."""
     secret: secretsmanager.ISecret | None = None
+    """The credentials secret given to ``basic`` or ``token``; ``None`` when there is none (``basic()``
+    then creates one)."""
     tracking_server_arn: str | None = None
+    """The SageMaker tracking server's ARN (``sagemaker`` only)."""
+    secret_key: kms.IKey | None = None
+    """The customer-managed key of an imported secret, given to ``basic`` or ``token`` (``None``: the
+    secret's own, if it carries one)."""
 
     @classmethod
-    def basic(cls, secret: secretsmanager.ISecret | None = None) -> MlflowAuth:
+    def basic(
+        cls, secret: secretsmanager.ISecret | None = None, *, encryption_key: kms.IKey | None = None
+    ) -> MlflowAuth:
         """MLflow basic auth (``mlflow server --app-name basic-auth``) with ``{"username", "password"}``
         from ``secret``; ``None`` creates that secret with the user ``promote-model`` and a generated
-        password (create that user in MLflow with EDIT on the promoted models)."""
-        return cls("basic", secret=secret)
+        password (create that user in MLflow with EDIT on the promoted models). ``encryption_key``:
+        the customer-managed key of an imported ``secret``, when the secret does not carry it."""
+        if encryption_key is not None and secret is None:
+            raise ValueError("MlflowAuth.basic: encryption_key is the key of a secret you pass; give the secret too")
+        return cls("basic", secret=secret, secret_key=encryption_key)
 
     @classmethod
-    def token(cls, secret: secretsmanager.ISecret) -> MlflowAuth:
-        """A bearer token, from ``secret`` holding ``{"token": ...}``."""
-        return cls("token", secret=secret)
+    def token(cls, secret: secretsmanager.ISecret, *, encryption_key: kms.IKey | None = None) -> MlflowAuth:
+        """A bearer token, from ``secret`` holding ``{"token": ...}``. ``encryption_key``: the
+        secret's customer-managed key, when the imported secret does not carry it."""
+        return cls("token", secret=secret, secret_key=encryption_key)
 
     @classmethod
     def sagemaker(cls, tracking_server_arn: str) -> MlflowAuth:
         """A SageMaker managed MLflow tracking server, signed with the function's own role (SigV4):
-        ``MLFLOW_TRACKING_URI`` is the server's ARN and no secret exists."""
-        if not tracking_server_arn.startswith("arn:") or ":mlflow-tracking-server/" not in tracking_server_arn:
-            raise ValueError(
-                "MlflowAuth.sagemaker needs a tracking server ARN "
-                "(arn:aws:sagemaker:<region>:<account>:mlflow-tracking-server/<name>)"
-            )
-        return cls("sagemaker", tracking_server_arn=tracking_server_arn)
+        ``MLFLOW_TRACKING_URI`` is the server's ARN and no secret exists. A token (a deploy-time
+        value) is passed through; a concrete value must be such an ARN."""
+        return cls("sagemaker", tracking_server_arn=check_sagemaker_arn(tracking_server_arn))
 
     @classmethod
     def none(cls) -> MlflowAuth:
@@ -72,6 +87,10 @@ class MlflowAuth:
     def _grant(self, function_role: iam.IGrantable, secret: secretsmanager.ISecret | None) -> None:
         if secret is not None:
             secret.grant_read(function_role)
+            # The CDK's grant_read leaves out an imported secret's key: decrypt is granted here.
+            key = self.secret_key or secret.encryption_key
+            if key is not None:
+                key.grant_decrypt(function_role)
         if self.kind == "sagemaker":
             assert self.tracking_server_arn is not None
             function_role.grant_principal.add_to_principal_policy(

@@ -22,7 +22,7 @@ SECRET_USERNAME = "promote-model"  # noqa: S105 - a user name, not a password
 SECRET_PASSWORD_LENGTH = 32
 
 # The Lambda's error types, as Step Functions sees them (docs/design.md §2).
-RETRYABLE_ERRORS = ["RegistryUnavailableError"]
+RETRYABLE_ERRORS = ["RegistryUnavailableError", "CredentialsUnavailableError", "PromotionIncompleteError"]
 LAMBDA_SERVICE_ERRORS = [
     "Lambda.TooManyRequestsException",
     "Lambda.ServiceException",

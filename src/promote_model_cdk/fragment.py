@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
@@ -14,6 +14,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from promote_model_cdk.constants import LAMBDA_SERVICE_ERRORS, RETRYABLE_ERRORS, TERMINAL_ERRORS
+from promote_model_cdk.validation import check_event_literals, is_token
 
 DEFAULT_MODEL_NAME_PATH = "$.model_name"
 DEFAULT_NEW_VERSION_PATH = "$.challenger_version"
@@ -22,6 +23,8 @@ DEFAULT_RESULT_PATH = "$.promotion"
 ERROR_RESULT_PATH = "$.error"
 APPROVAL_REJECTED_ERROR = "ApprovalRejected"  # what `promote-model reject` sends (SendTaskFailure)
 TIMEOUT_ERROR = "States.Timeout"
+# An intrinsic whose value is JSON null: what an absent new_version path stands for.
+_NULL = "States.StringToJson('null')"
 
 
 @dataclass(frozen=True)
@@ -35,7 +38,9 @@ class ApprovalGate:
     """
 
     topic: sns.ITopic
+    """Where the approval request is published (the alert topic, usually)."""
     timeout: Duration = field(default_factory=lambda: Duration.hours(24))
+    """How long the workflow waits for a decision before the promotion is not promoted (24 hours)."""
 
 
 _T = TypeVar("_T")
@@ -48,15 +53,37 @@ class PromoteModelFragment(sfn.StateMachineFragment):
     ``model_name`` (default ``sfn.JsonPath.string_at("$.model_name")``), ``new_version``
     (default ``sfn.JsonPath.string_at("$.challenger_version")``; a version, or null for the latest
     Staging one), ``confidence`` (default ``sfn.JsonPath.number_at("$.comparison.confidence")``) and
-    ``execution_id`` (default ``sfn.JsonPath.execution_id``, for the audit trail).
+    ``execution_id`` (default ``sfn.JsonPath.execution_id``, for the audit trail). A literal is
+    checked at synth by the function's own rules (a ``ValueError`` naming the parameter).
+
+    A ``new_version`` path absent from the state means "no version given" (the challenger alias's or
+    the latest Staging version), as null does, instead of failing the execution with
+    ``States.Runtime``: ``<prefix>IsNewVersionGiven`` (a Choice on ``IsPresent``) goes straight on
+    when the field is there, else ``<prefix>NoNewVersionGiven`` and ``<prefix>NewVersionIsNull``
+    write null at that path first (the task's mapping stays the path itself).
+
+    Inside a ``sfn.Map`` (one promotion per item), ``on_not_promoted`` and ``on_failure`` must be
+    states of the Map's iteration too (e.g. a ``sfn.Pass`` recording the error, then the iteration
+    ends): a state outside it cannot be the target of a state inside. Keep the Map's
+    ``max_concurrency`` at most the function's ``reserved_concurrency`` (docs/cdk-conventions.md).
 
     The workflow's state is kept and the function's result lands under ``result_path`` (default
     ``$.promotion``). A promotion continues with ``.next(...)``; a ``promoted: false`` result goes to
-    ``on_not_promoted``; an error (under ``$.error``) to ``on_failure``. ``RegistryUnavailableError``
-    is retried (5 s, x2, 3 attempts), Lambda service errors too (2 s, x2, 6 attempts).
+    ``on_not_promoted``; an error (under ``$.error``) to ``on_failure``. ``RegistryUnavailableError``,
+    ``CredentialsUnavailableError`` and ``PromotionIncompleteError`` are retried (5 s, x2, 3
+    attempts), Lambda service errors too (2 s, x2, 6 attempts).
     ``state_prefix`` (default none) is put before every state name, so that several fragments fit in
     one state machine.
     """
+
+    task: tasks.LambdaInvoke
+    """The ``<prefix>PromoteModel`` task: the function's invocation, with its retries and catches."""
+    first: sfn.State
+    """Where the fragment starts: ``task``, or the approval gate's dry run when there is a gate."""
+    promoted: sfn.Pass
+    """``<prefix>ModelPromoted``, the fragment's end: what ``.next(...)`` continues from."""
+    check: sfn.Choice
+    """``<prefix>WasModelPromoted``: on to ``promoted``, or to ``on_not_promoted``."""
 
     def __init__(
         self,
@@ -77,21 +104,25 @@ class PromoteModelFragment(sfn.StateMachineFragment):
         super().__init__(scope, id)
         if not result_path.startswith("$"):
             raise ValueError(f"result_path must be a JsonPath such as '$.promotion', got {result_path!r}")
+        check_event_literals(
+            model_name=model_name, new_version=new_version, confidence=confidence, execution_id=execution_id
+        )
         self._prefix = state_prefix
         self._function = function
         self._on_failure = on_failure
         base = result_path if result_path != "$" else DEFAULT_RESULT_PATH
         self._approval_path = f"{base}_approval"
+        new_version = _or(new_version, sfn.JsonPath.string_at(DEFAULT_NEW_VERSION_PATH))
         event: dict[str, Any] = {
             "model_name": _or(model_name, sfn.JsonPath.string_at(DEFAULT_MODEL_NAME_PATH)),
-            "new_version": _or(new_version, sfn.JsonPath.string_at(DEFAULT_NEW_VERSION_PATH)),
+            "new_version": new_version,
             "confidence": _or(confidence, sfn.JsonPath.number_at(DEFAULT_CONFIDENCE_PATH)),
             "execution_id": _or(execution_id, sfn.JsonPath.execution_id),
         }
         if approval is not None:
             event["approved_by"] = sfn.JsonPath.string_at(f"{self._approval_path}.approved_by")
         self.task = self._invoke("PromoteModel", event, result_path)
-        self.first: sfn.State = self.task
+        self.first = self.task
 
         self.promoted = sfn.Pass(self, "ModelPromoted", state_name=f"{state_prefix}ModelPromoted")
         promoted_flag = "$.promoted" if result_path == "$" else f"{result_path}.promoted"
@@ -103,6 +134,41 @@ class PromoteModelFragment(sfn.StateMachineFragment):
         self.task.next(self.check)
         if approval is not None:
             self.first = self._approval_gate(approval, event, base, result_path, on_not_promoted)
+        new_version_path = self._path_of(new_version)
+        if new_version_path:
+            self.first = self._new_version_or_null(new_version_path, then=self.first)
+
+    def _path_of(self, value: Any) -> str | None:
+        """The JsonPath a value given as ``sfn.JsonPath.string_at(...)`` reads, else ``None``."""
+        if not is_token(value):
+            return None
+        path = Stack.of(self).resolve(value)
+        return path if isinstance(path, str) and path.startswith(("$.", "$$.")) else None
+
+    def _new_version_or_null(self, path: str, *, then: sfn.State) -> sfn.State:
+        """``IsNewVersionGiven`` → on, or ``NoNewVersionGiven`` → ``NewVersionIsNull`` → on: an absent
+        field becomes null ("no version given"). A Pass cannot write null itself: the first writes
+        ``{"value": null}`` (an intrinsic), the second takes that value as its input and writes it."""
+        not_given = sfn.Pass(
+            self,
+            "NoNewVersionGiven",
+            state_name=f"{self._prefix}NoNewVersionGiven",
+            parameters={"value.$": _NULL},
+            result_path=path,
+        )
+        is_null = sfn.Pass(
+            self,
+            "NewVersionIsNull",
+            state_name=f"{self._prefix}NewVersionIsNull",
+            input_path=f"{path}.value",
+            result_path=path,
+        )
+        not_given.next(is_null).next(then)
+        return (
+            sfn.Choice(self, "IsNewVersionGiven", state_name=f"{self._prefix}IsNewVersionGiven")
+            .when(sfn.Condition.is_present(path), then)
+            .otherwise(not_given)
+        )
 
     def _invoke(self, name: str, event: dict[str, Any], result_path: str) -> tasks.LambdaInvoke:
         """The function, with the retries and catches every invocation of it gets."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from aws_cdk import Acknowledgment, Annotations, Duration, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, Annotations, Aspects, Duration, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_ec2 as ec2
@@ -20,7 +20,13 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from promote_model_cdk.alerts import create_alert_topic, create_encryption_key
+from promote_model_cdk.alerts import (
+    alarms_statement,
+    complete_key_policy,
+    create_alert_topic,
+    create_encryption_key,
+    log_groups_statement,
+)
 from promote_model_cdk.auth import MlflowAuth
 from promote_model_cdk.bundling import handler_code
 from promote_model_cdk.constants import (
@@ -33,9 +39,13 @@ from promote_model_cdk.constants import (
     METRICS_NAMESPACE,
     SERVICE_NAME,
 )
-from promote_model_cdk.dependencies import dependencies_layer, no_pyc_message
+from promote_model_cdk.dependencies import no_pyc_message
 from promote_model_cdk.fragment import DEFAULT_RESULT_PATH, ApprovalGate, PromoteModelFragment
-from promote_model_cdk.lambda_platform import lambda_platform
+from promote_model_cdk.lambda_platform import LambdaPlatform, lambda_platform
+from promote_model_cdk.map_concurrency import MapConcurrencyCheck
+from promote_model_cdk.shared_layer import shared_dependencies_layer
+from promote_model_cdk.signals import PromotionSignals
+from promote_model_cdk.validation import check_environment, check_tracking_uri, is_token, plain_http_problem
 
 # MLflow's alias rule, as the function enforces it: letters, digits, '_' and '-'; "latest" and
 # "v<number>" are reserved. Checked here too, so a bad alias fails synthesis, not a promotion.
@@ -43,12 +53,16 @@ _ALIAS = re.compile(r"[A-Za-z0-9_-]{1,255}")
 _RESERVED_ALIAS = re.compile(r"latest|v\d+", re.IGNORECASE)
 
 
-class PromoteModel(Construct):
+INSECURE_HTTP_WARNING = "promote-model:plainHttp"
+
+
+class PromoteModel(PromotionSignals):
     """The promote-model Lambda (60 s, 256 MB) and everything it needs to run.
 
     Required: ``auth`` (an ``MlflowAuth``), ``environment`` (a name shown in notifications) and
     ``tracking_uri`` (the MLflow server's ``https://`` URL; not needed with ``MlflowAuth.sagemaker``,
-    whose ARN is the tracking URI).
+    whose ARN is the tracking URI). Both may be tokens (a ``CfnParameter``'s or an SSM parameter's
+    value): a token passes through, a concrete value is checked at synth.
 
     Defaults: ``runtime`` python3.11 on ``architecture`` x86_64 (the specification's; also
     ``aws_lambda.Runtime.PYTHON_3_12`` or ``PYTHON_3_13``, on ``aws_lambda.Architecture.ARM_64``,
@@ -61,10 +75,44 @@ class PromoteModel(Construct):
     Lambda's active tracing without the Powertools Tracer; subject prefix ``[TradAI]``; an alarm on
     any error within 5 minutes, notifying the alert topic.
 
+    A key given as ``encryption_key`` gets the key-policy statements CloudWatch Logs and alarms
+    need; so does a given topic's own key. An imported key cannot: a warning names the statements.
+    The dependency layer is the stack's one (per runtime and architecture), shared by every
+    ``PromoteModel`` in it.
+
     Attributes: ``function``, ``alert_topic``, ``credentials_secret`` (``None`` for SageMaker and
     no-auth), ``event_bus`` (``None`` with events off), ``encryption_key``, ``log_group``,
-    ``layer``, ``role``, ``error_alarm``, ``platform`` (the runtime and architecture).
+    ``layer``, ``role``, ``error_alarm``, ``reserved_concurrency``.
+    Methods: ``fragment``, ``on_promoted``, ``on_outcome``, ``metric_promotions``,
+    ``metric_not_promoted``, ``metric_errors``, ``metric_duration``.
     """
+
+    auth: MlflowAuth
+    """How the function authenticates to MLflow, as given."""
+    environment_name: str
+    """The environment's name, as given (``environment``): shown in notifications and tags."""
+    encryption_key: kms.IKey
+    """The KMS key of the topic it created, the created secret, the log group and the function's settings."""
+    alert_topic: sns.ITopic
+    """The topic of the promotion notifications and the error alarm (created, or ``alert_topic``)."""
+    credentials_secret: secretsmanager.ISecret | None
+    """The secret the function reads its MLflow credentials from; ``None`` for SageMaker and no auth."""
+    event_bus: events.IEventBus | None
+    """The bus of the "Model Promotion" event; ``None`` with ``events_enabled=False``."""
+    layer: lambda_.LayerVersion
+    """The function's dependency layer (Powertools and its pinned runtime packages; no mlflow)."""
+    log_group: logs.LogGroup
+    """The function's log group, encrypted with ``encryption_key``."""
+    role: iam.Role
+    """The function's execution role, with exactly the grants it needs."""
+    function: lambda_.Function
+    """The Lambda function itself (its ARN is what a workflow invokes)."""
+    error_alarm: cloudwatch.Alarm
+    """The alarm on the function's errors, notifying ``alert_topic``."""
+    reserved_concurrency: int | None
+    """The function's reserved concurrency, as given (``None``: unreserved); a ``Map`` above it is warned of."""
+    platform: LambdaPlatform
+    """The runtime and architecture the function and its layer are built for."""
 
     def __init__(
         self,
@@ -100,24 +148,38 @@ class PromoteModel(Construct):
         super().__init__(scope, id)
         self.platform = lambda_platform(runtime, architecture)
         self.auth = auth
-        self.environment_name = environment
+        self.environment_name = check_environment(environment)
         self._tracking_uri = _tracking_uri(auth, tracking_uri)
+        self.reserved_concurrency = reserved_concurrency
+        self._warn_of_plain_http(allow_insecure_http)
         _check_alias("promotion_alias", promotion_alias)
         _check_alias("challenger_alias", challenger_alias)
 
-        self.encryption_key: kms.IKey = encryption_key or create_encryption_key(self, "Key", environment=environment)
-        self.alert_topic: sns.ITopic = alert_topic or create_alert_topic(
+        self.encryption_key = encryption_key or create_encryption_key(self, "Key", environment=environment)
+        if encryption_key is not None:
+            complete_key_policy(
+                self,
+                encryption_key,
+                statements=[log_groups_statement(self), alarms_statement()],
+                used_for="encryption_key: the log group and, with no alert_topic given, the topic",
+            )
+        self.alert_topic = alert_topic or create_alert_topic(
             self, "Alerts", environment=environment, key=self.encryption_key
         )
-        self.credentials_secret: secretsmanager.ISecret | None = auth._credentials_secret(
+        if alert_topic is not None and alert_topic.master_key is not None:
+            # The error alarm publishes to the topic: its key must let CloudWatch use it.
+            complete_key_policy(
+                self, alert_topic.master_key, statements=[alarms_statement()], used_for="the alert topic's key"
+            )
+        self.credentials_secret = auth._credentials_secret(
             self, environment=environment, encryption_key=self.encryption_key
         )
-        self.event_bus: events.IEventBus | None = (
+        self.event_bus = (
             (event_bus or events.EventBus.from_event_bus_name(self, "DefaultEventBus", "default"))
             if events_enabled
             else None
         )
-        self.layer = dependencies_layer(self, "Dependencies", self.platform)
+        self.layer = shared_dependencies_layer(self, self.platform)
         self.log_group = self._log_group(log_retention)
         self.role = self._role(environment)
         settings = {
@@ -176,6 +238,7 @@ class PromoteModel(Construct):
         )
         self._acknowledge_findings(in_vpc=vpc is not None)
         self._explain_checkov_skips(in_vpc=vpc is not None)
+        Aspects.of(Stack.of(self)).add(MapConcurrencyCheck(self))
 
     def fragment(
         self,
@@ -216,6 +279,13 @@ class PromoteModel(Construct):
         if self.auth.kind != "sagemaker":
             settings["MLFLOW_ALLOW_INSECURE_HTTP"] = _flag(allow_insecure_http)
         return settings
+
+    def _warn_of_plain_http(self, allow_insecure_http: bool) -> None:
+        message = plain_http_problem(
+            self._tracking_uri, allow_insecure_http=allow_insecure_http, auth_kind=self.auth.kind
+        )
+        if message is not None:
+            Annotations.of(self).add_warning_v2(INSECURE_HTTP_WARNING, message)
 
     def _log_group(self, retention: logs.RetentionDays) -> logs.LogGroup:
         return logs.LogGroup(
@@ -306,15 +376,16 @@ def _tracking_uri(auth: MlflowAuth, tracking_uri: str | None) -> str:
     if auth.kind == "sagemaker":
         assert auth.tracking_server_arn is not None
         if tracking_uri not in (None, auth.tracking_server_arn):
-            raise ValueError("with MlflowAuth.sagemaker the tracking URI is the tracking server ARN: omit tracking_uri")
+            raise ValueError(
+                "with MlflowAuth.sagemaker the tracking URI is the tracking server ARN: omit tracking_uri "
+                f"(got tracking_uri={tracking_uri!r})"
+            )
         return auth.tracking_server_arn
-    if tracking_uri is None or not tracking_uri.startswith(("https://", "http://")):
-        raise ValueError("tracking_uri must be the MLflow server's http(s) URL")
-    return tracking_uri
+    return check_tracking_uri(tracking_uri)
 
 
 def _check_alias(name: str, value: str | None) -> None:
-    if value and (not _ALIAS.fullmatch(value) or _RESERVED_ALIAS.fullmatch(value)):
+    if value and not is_token(value) and (not _ALIAS.fullmatch(value) or _RESERVED_ALIAS.fullmatch(value)):
         raise ValueError(
             f"{name} must be an MLflow alias (letters, digits, '_' or '-', not 'latest' or 'v<number>'), got {value!r}"
         )

@@ -22,8 +22,11 @@ TRANSITION = ("POST", f"{API}/model-versions/transition-stage")
 VERIFY = ("GET", f"{API}/model-versions/search")  # the post-transition check of a single champion
 SET_ALIAS = ("POST", f"{API}/registered-models/alias")
 SET_TAG = ("POST", f"{API}/model-versions/set-tag")
-# One set-tag request per audit tag: five on the new champion, two on the version it archived.
-AUDIT_TAGS = [SET_TAG] * 7
+# One set-tag request per audit tag: four on the new champion, two on the version it archived; then,
+# once the alias, the tags, the notification and the event are done, promoted_at (the finished
+# marker) in a round of its own, with the delivery markers when there is an execution to resume.
+AUDIT_TAGS = [SET_TAG] * 6
+FINISHED = [SET_TAG]
 
 
 # A round trip on the wire, so requests sent together overlap at the proxy beyond any scheduling jitter.
@@ -89,9 +92,9 @@ def test_defaults_write_the_alias_and_every_audit_tag_in_one_round_trip(mlflow_c
     name = register_model(mlflow_client, ["Production", "Staging", "Staging"])
     explicit = {"model_name": name, "new_version": "2", "confidence": 0.85}
     writes = sorted([SET_ALIAS, *AUDIT_TAGS])
-    assert promote(through_proxy, explicit) == [[GET_VERSION], [TRANSITION], [VERIFY], writes]
+    assert promote(through_proxy, explicit) == [[GET_VERSION], [TRANSITION], [VERIFY], writes, FINISHED]
     fallback = {"model_name": name, "confidence": 0.85}
-    assert promote(through_proxy, fallback) == [[GET_MODEL], [TRANSITION], [VERIFY], writes]
+    assert promote(through_proxy, fallback) == [[GET_MODEL], [TRANSITION], [VERIFY], writes, FINISHED]
     # the champion already holds the alias: nothing to repair
     assert promote(through_proxy, fallback | {"new_version": "3"}) == [[GET_VERSION]]
 
@@ -105,4 +108,5 @@ def test_a_workflow_promotion_tags_its_execution_with_the_transition(mlflow_clie
         sorted([TRANSITION, SET_TAG]),  # execution_id, with the transition
         [VERIFY],
         sorted([SET_ALIAS, *AUDIT_TAGS, SET_TAG]),  # ... and execution_id among the audit tags
+        [SET_TAG] * 3,  # notification_sent_for, event_sent_for, then (same round) promoted_at
     ]

@@ -145,6 +145,8 @@ def test_audit_tags_record_who_promoted_what_and_when(compat_env):
     state = full_state(client, name)
     promoted_tags, archived_tags = state["2"][2], state["1"][2]
     assert ISO_UTC.fullmatch(promoted_tags.pop("promoted_at"))
+    # what this execution delivered, so that a retry of it does not send it again
+    assert (promoted_tags.pop("notification_sent_for"), promoted_tags.pop("event_sent_for")) == (execution, execution)
     assert promoted_tags == {
         "promoted_by": LambdaContext().invoked_function_arn,
         "previous_version": "1",

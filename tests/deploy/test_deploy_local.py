@@ -52,7 +52,13 @@ def test_a_promotion_runs_through_the_deployed_state_machine_and_code(deployment
 
     assert result.execution is not None
     assert result.execution.status == "SUCCEEDED"
-    assert result.execution.states_entered() == ["PromoteModel", "WasModelPromoted", "ModelPromoted", "NotifySuccess"]
+    assert result.execution.states_entered() == [
+        "IsNewVersionGiven",
+        "PromoteModel",
+        "WasModelPromoted",
+        "ModelPromoted",
+        "NotifySuccess",
+    ]
     assert (result.stages_before, result.stages_after) == ({"1": "Production", "2": "Staging"}, {"1": "Archived", "2": "Production"})  # fmt: skip
     # The handler's context carried the deployed function's ARN, and its settings the deployed environment.
     assert result.promoted_version_tags["promoted_by"].startswith(

@@ -19,8 +19,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.parsers import ResponseParserError
 
-from devtools.deploy.moto_gaps import GAPS, MOTO_VERSION
-from devtools.local.servers import RunningServer, moto_server
+from devtools.deploy.moto_gaps import GAPS, MOTO_VERSION, moto_server_with_gaps_filled
+from devtools.local.servers import RunningServer
 
 ROLE_ARN = "arn:aws:iam::123456789012:role/gap-probe"
 LAMBDA_ROLE = {
@@ -234,7 +234,7 @@ def test_gap_state_machine_configuration_is_dropped(moto):
 
 @pytest.fixture(scope="module")
 def moto_with_gaps_filled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    with moto_server(Path(tmp_path_factory.mktemp("moto-gaps")), fill_gaps=True) as server:
+    with moto_server_with_gaps_filled(Path(tmp_path_factory.mktemp("moto-gaps"))) as server:
         yield server
 
 

@@ -1,5 +1,6 @@
-"""Every relative link in README.md and docs/*.md resolves: the file or folder exists, and an #anchor
-names a heading of the Markdown file it points into (GitHub's heading ids)."""
+"""Every relative link in README.md, CHANGELOG.md, docs/*.md and the examples' READMEs resolves: the
+file or folder exists, and an #anchor names a heading of the Markdown file it points into (GitHub's
+heading ids)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,12 @@ from urllib.parse import unquote
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCUMENTS = [
+    ROOT / "README.md",
+    ROOT / "CHANGELOG.md",
+    *sorted((ROOT / "docs").glob("*.md")),
+    *sorted((ROOT / "examples").glob("*/README.md")),
+]
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
 _INLINE_CODE = re.compile(r"`[^`\n]*`")

@@ -4,10 +4,11 @@ with the function and a state machine whose PromoteModel task, retries and catch
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SECTION = "## Five minutes in your own CDK app"
@@ -21,14 +22,23 @@ def readme_example() -> str:
     return blocks[0]
 
 
-def test_the_readme_example_synthesizes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    # Run as `cdk synth` runs an app: the CLI passes the output folder and context in these variables.
-    # The function's assets are not bundled here (bundling is proven in tests/infra/test_bundle.py).
-    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path))
-    monkeypatch.setenv("CDK_CONTEXT_JSON", json.dumps({"aws:cdk:bundling-stacks": []}))
-    exec(compile(readme_example(), "README.md", "exec"), {"__name__": "__main__"})  # noqa: S102
+def test_the_readme_example_synthesizes(tmp_path: Path) -> None:
+    # Run as a user runs it (`python app.py`, in a fresh interpreter), with what `cdk synth` passes an
+    # app: the output folder and the context. The function's assets are not bundled here (bundling is
+    # proven in tests/infra/test_bundle.py).
+    (tmp_path / "app.py").write_text(readme_example())
+    env = {
+        **os.environ,
+        "CDK_OUTDIR": str(tmp_path / "cdk.out"),
+        "CDK_CONTEXT_JSON": json.dumps({"aws:cdk:bundling-stacks": []}),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")])),
+    }
+    run = subprocess.run(
+        [sys.executable, "app.py"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
 
-    template = json.loads((tmp_path / "Retraining.template.json").read_text())
+    template = json.loads((tmp_path / "cdk.out" / "Retraining.template.json").read_text())
     types = [resource["Type"] for resource in template["Resources"].values()]
     assert types.count("AWS::Lambda::Function") == 1
     assert "AWS::SecretsManager::Secret" in types  # MlflowAuth.basic() created the credentials secret

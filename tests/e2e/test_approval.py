@@ -73,7 +73,13 @@ def test_an_approved_promotion_goes_on_and_records_the_approver(
     approver.join()
 
     assert execution.status == "SUCCEEDED", execution
-    assert execution.states_entered()[:4] == ["PreviewPromotion", "WouldPromote", "RequestApproval", "PromoteModel"]
+    assert execution.states_entered()[:5] == [
+        "IsNewVersionGiven",
+        "PreviewPromotion",
+        "WouldPromote",
+        "RequestApproval",
+        "PromoteModel",
+    ]
     assert (approver.request["model_name"], approver.request["current_champion"]) == (name, "1")
     assert approver.request["dry_run"]["would_promote"] is True
     assert approver.request["approve"].startswith("promote-model approve ")

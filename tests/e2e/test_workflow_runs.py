@@ -18,7 +18,13 @@ def test_promotes_through_the_state_machine_and_notifies(run_workflow, mlflow_cl
     execution = run_workflow(_workflow_input(name, "2"))
 
     assert execution.status == "SUCCEEDED"
-    assert execution.states_entered() == ["PromoteModel", "WasModelPromoted", "ModelPromoted", "NotifySuccess"]
+    assert execution.states_entered() == [
+        "IsNewVersionGiven",
+        "PromoteModel",
+        "WasModelPromoted",
+        "ModelPromoted",
+        "NotifySuccess",
+    ]
     assert execution.output["promotion"]["archived_version"] == "1"
     assert execution.output["comparison"] == {"confidence": 0.85}  # the workflow's state is kept
     assert stages(mlflow_client, name) == {"1": "Archived", "2": "Production"}
@@ -38,10 +44,30 @@ def test_no_staging_version_takes_the_not_promoted_path_without_notification(
     execution = run_workflow(_workflow_input(name, None))
 
     assert execution.status == "SUCCEEDED"
-    assert execution.states_entered() == ["PromoteModel", "WasModelPromoted", "NothingToPromote"]
+    assert execution.states_entered() == ["IsNewVersionGiven", "PromoteModel", "WasModelPromoted", "NothingToPromote"]
     assert execution.output["promotion"]["reason_code"] == "NO_STAGING_VERSION"
     assert stages(mlflow_client, name) == {"1": "Production"}
     assert received_notifications(sqs, alert_topic.queue_url) == []
+
+
+def test_an_absent_challenger_version_promotes_the_latest_staging_version(run_workflow, mlflow_client):
+    # Given a workflow state without the challenger_version field at all (not even null)
+    name = register_model(mlflow_client, ["Production", "Staging"])
+    workflow_input = {"model_name": name, "comparison": {"confidence": 0.85}}
+
+    execution = run_workflow(workflow_input)
+
+    # Then it reads as "no version given", not States.Runtime: the latest Staging one is promoted
+    assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
+    assert execution.states_entered()[:4] == [
+        "IsNewVersionGiven",
+        "NoNewVersionGiven",
+        "NewVersionIsNull",
+        "PromoteModel",
+    ]
+    assert execution.output["challenger_version"] is None
+    assert execution.output["promotion"]["new_version"] == "2"
+    assert stages(mlflow_client, name) == {"1": "Archived", "2": "Production"}
 
 
 def test_registry_down_is_retried_then_takes_the_failure_path(run_workflow, alert_topic, sqs):

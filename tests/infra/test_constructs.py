@@ -288,7 +288,10 @@ def test_fragment_defaults_to_todays_input_paths_and_unprefixed_names():
 
     states = _states(stack, fragment)
 
-    assert set(states) == {"PromoteModel", "WasModelPromoted", "ModelPromoted", "Keep", "Failed"}
+    assert set(states) == {
+        *("IsNewVersionGiven", "NoNewVersionGiven", "NewVersionIsNull"),  # an absent version reads as null
+        *("PromoteModel", "WasModelPromoted", "ModelPromoted", "Keep", "Failed"),
+    }
     assert states["PromoteModel"]["Parameters"] == {
         "model_name.$": "$.model_name",
         "new_version.$": "$.challenger_version",
@@ -378,7 +381,7 @@ def test_two_unprefixed_fragments_in_one_state_machine_fail_on_duplicate_names()
     second = promote.fragment(stack, "Second", on_not_promoted=done, on_failure=failed)
     first = promote.fragment(stack, "First", on_not_promoted=second, on_failure=failed)
 
-    with pytest.raises(RuntimeError, match="State with name 'PromoteModel' occurs in both"):
+    with pytest.raises(RuntimeError, match="State with name 'IsNewVersionGiven' occurs in both"):
         sfn.StateMachine(
             stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(first.next(second).next(done))
         )

@@ -69,3 +69,12 @@ def test_every_error_class_lives_in_the_errors_module():
         for name, cls in inspect.getmembers(module, inspect.isclass):
             if issubclass(cls, promote_model.errors.PromotionError):
                 assert cls.__module__ == "promote_model.errors", f"{name} is defined in {cls.__module__}"
+
+
+def test_transient_credential_failures_and_unfinished_promotions_are_retried(synthesized):
+    """A throttled Secrets Manager, or a promotion whose notification, event, alias or tags are not
+    done yet, is retried: the retry reads the secret again, or completes what is missing."""
+    for task in _function_tasks(synthesized):
+        retried = _names_in(task["Retry"])
+
+        assert {"CredentialsUnavailableError", "PromotionIncompleteError", "RegistryUnavailableError"} <= retried

@@ -254,45 +254,45 @@ def test_sagemaker_variant_sets_the_tracking_server_as_the_tracking_uri(template
     assert (settings["CHALLENGER_ALIAS"], settings["NOTIFICATION_SUBJECT_PREFIX"]) == ("challenger", "[Retraining]")
 
 
-def test_two_fragments_read_their_own_models_fields_under_prefixed_state_names(templates):
+def test_a_map_promotes_each_model_with_the_fragment_inside_its_iteration(templates):
     states = state_machine_states(templates["basic"])
     function_arn = {"Fn::GetAtt": [_function_id(templates["basic"]), "Arn"]}
 
-    assert states["EvaluateModels"]["Next"] == "Forecaster-PromoteModel"
-    for key, name, following in [
-        ("forecaster", "Forecaster", "Ranker-PromoteModel"),
-        ("ranker", "Ranker", "DeployChampions"),
-    ]:
-        task = states[f"{name}-PromoteModel"]
-        assert task["Resource"] == function_arn
-        assert task["Parameters"] == {
-            "model_name.$": f"$.models.{key}.name",
-            "new_version.$": f"$.models.{key}.version",
-            "confidence.$": f"$.evaluation.{key}.confidence",
-            "execution_id.$": "$$.Execution.Id",
-        }
-        assert task["ResultPath"] == f"$.promotions.{key}"
-        assert task["Next"] == f"{name}-WasModelPromoted"
-        assert [(r["ErrorEquals"][0], r["MaxAttempts"]) for r in task["Retry"]] == [
-            ("RegistryUnavailableError", 3),
-            ("Lambda.TooManyRequestsException", 6),
-        ]
-        assert task["Catch"] == [
-            {
-                "ErrorEquals": ["RegistryAuthError", "ConfigurationError", "RegistryResponseError"],
-                "ResultPath": "$.error",
-                "Next": "RetrainingFailed",
-            },
-            {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RetrainingFailed"},
-        ]
-        assert states[f"{name}-WasModelPromoted"] == {
-            "Type": "Choice",
-            "Choices": [
-                {"Variable": f"$.promotions.{key}.promoted", "BooleanEquals": True, "Next": f"{name}-ModelPromoted"}
-            ],
-            "Default": following,
-        }
-        assert states[f"{name}-ModelPromoted"] == {"Type": "Pass", "Next": following}
+    each = states["PromoteEachModel"]
+    assert (each["Type"], each["ItemsPath"], each["MaxConcurrency"]) == ("Map", "$.models", 1)
+    assert each["Next"] == "DeployChampions"
+    assert each["Catch"] == [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RetrainingFailed"}]
+    iteration = each["ItemProcessor"]["States"]
+    assert each["ItemProcessor"]["StartAt"] == "EvaluateModel"
+    assert iteration["EvaluateModel"]["Next"] == "IsNewVersionGiven"  # an item without a version: latest Staging
+    task = iteration["PromoteModel"]
+    assert task["Resource"] == function_arn
+    assert task["Parameters"] == {
+        "model_name.$": "$.name",
+        "new_version.$": "$.version",
+        "confidence.$": "$.evaluation.confidence",
+        "execution_id.$": "$$.Execution.Id",
+    }
+    assert task["ResultPath"] == "$.promotion"
+    assert [(r["ErrorEquals"][0], r["MaxAttempts"]) for r in task["Retry"]] == [
+        ("RegistryUnavailableError", 3),
+        ("Lambda.TooManyRequestsException", 6),
+    ]
+    assert {c["Next"] for c in task["Catch"]} == {"PromotionFailed"}  # a state of the iteration
+    assert iteration["WasModelPromoted"]["Default"] == "ChampionKept"
+
+
+def test_the_example_alarms_on_errors_queues_promotions_and_has_a_dashboard(templates):
+    template = templates["basic"]
+    [layer] = resources(template, "AWS::Lambda::LayerVersion")
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    [rule] = [r["Properties"] for r in resources(template, "AWS::Events::Rule").values()]
+
+    assert layer
+    assert ("PromoteModel", "Error") in {(a.get("Namespace"), a.get("MetricName")) for a in alarms}
+    assert rule["EventPattern"]["detail"] == {"outcome": ["promoted"]}
+    assert rule["Targets"][0]["Arn"] == {"Fn::GetAtt": [only(template, "AWS::SQS::Queue"), "Arn"]}
+    assert len(resources(template, "AWS::CloudWatch::Dashboard")) == 1
 
 
 def test_checkov_finds_nothing_unexplained_in_the_example_app(templates, tmp_path):
@@ -315,3 +315,18 @@ def test_the_promote_model_command_says_what_to_install_without_the_cli_extra(ap
 
     assert command.returncode == 30
     assert "pip install 'promote-model-cdk[cli]'" in command.stderr
+
+
+def test_the_installed_library_checks_literal_event_values_with_the_functions_own_rules(app_python):
+    probe = (
+        "from promote_model_cdk.validation import check_event_literals\n"
+        "try:\n"
+        "    check_event_literals(model_name='team/ranker')\n"
+        "except ValueError as refused:\n"
+        "    print(refused)\n"
+    )
+
+    command = subprocess.run([str(app_python), "-I", "-c", probe], capture_output=True, text=True, check=True)
+
+    assert "model_name='team/ranker'" in command.stdout
+    assert "must not contain '/'" in command.stdout  # the reason the handler's request module gives

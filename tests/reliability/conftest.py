@@ -38,7 +38,17 @@ class HostileRow:
     peak_rss_mb: float
 
 
+@dataclass(frozen=True)
+class AwsRow:
+    service: str
+    fault: str
+    first_answer: str
+    after_retry: str
+    seconds: float
+
+
 _ROWS: list[FaultRow] = []
+_AWS_ROWS: list[AwsRow] = []
 _HOSTILE_ROWS: list[HostileRow] = []
 
 
@@ -67,6 +77,14 @@ def record_fault():
 
 
 @pytest.fixture
+def record_aws_fault():
+    def record(service: str, fault: str, first_answer: str, after_retry: str, seconds: float) -> None:
+        _AWS_ROWS.append(AwsRow(service, fault, first_answer, after_retry, seconds))
+
+    return record
+
+
+@pytest.fixture
 def record_hostile():
     def record(behaviour: str, probe: Any, requests: list[tuple[str, str]], registry_after: str) -> None:
         routes = Counter(path.removeprefix("/api/2.0/mlflow/") for _, path in requests)
@@ -80,7 +98,7 @@ def record_hostile():
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
     target = os.environ.get("RELIABILITY_REPORT")
-    if not target or not (_ROWS or _HOSTILE_ROWS):
+    if not target or not (_ROWS or _HOSTILE_ROWS or _AWS_ROWS):
         return
     lines = [
         "# Reliability: faults and their outcomes",
@@ -93,6 +111,18 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         "| fault | outcome | registry afterwards | time to answer (s) |",
         "|---|---|---|---|",
         *(f"| {r.fault} | {r.outcome} | {r.registry_after} | {r.seconds:.2f} |" for r in _ROWS),
+        "",
+        "## AWS fault matrix",
+        "",
+        "Each AWS service the function calls sits behind its own fault proxy in front of moto. Each row:",
+        "the first answer (with the Lambda timeout given), then one clean retry of the same event (same",
+        "`execution_id`, as the fragment's Retry sends it), then the final state: one champion, the alias",
+        "on it, audit tags complete, at least one notification (an SQS queue subscribed to the topic) and",
+        "one `promoted` event (a rule on the bus) delivered. Delivery guarantees: docs/delivery-guarantees.md.",
+        "",
+        "| service | fault | first answer | after one clean retry | time to first answer (s) |",
+        "|---|---|---|---|---|",
+        *(f"| {r.service} | {r.fault} | {r.first_answer} | {r.after_retry} | {r.seconds:.2f} |" for r in _AWS_ROWS),
         "",
         "## A registry that misbehaves",
         "",

@@ -1,11 +1,13 @@
-"""The retraining workflow of two models, each trained, evaluated and promoted, then deployed.
+"""The retraining workflow of several models, each evaluated and promoted in a ``Map``, then deployed.
 
 Training, evaluation and deployment are stand-ins (``Pass`` and ``Wait`` states) for your own jobs;
-the promotions are ``promote_model_cdk``'s fragments, reading each model's fields from this
-workflow's own state layout:
+the promotion is ``promote_model_cdk``'s fragment inside the Map's iteration, reading each item's
+fields. The state after training:
 
-    {"models": {"forecaster": {"name": ..., "version": ...}, "ranker": {...}},
-     "evaluation": {"forecaster": {"confidence": ...}, "ranker": {...}}}
+    {"models": [{"name": "DemandForecaster", "version": "7"}, {"name": "OfferRanker", "version": "7"}]}
+
+Around it: an alarm on the function's errors, a queue receiving each promotion's event (your
+deployment pipeline reads it), and a dashboard of promotions and of this workflow's executions.
 """
 
 from __future__ import annotations
@@ -13,15 +15,20 @@ from __future__ import annotations
 from typing import Any
 
 from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
+from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
-from promote_model_cdk import MlflowAuth, PromoteModel, PromoteModelFragment
+from promote_model_cdk import MlflowAuth, PromoteModel, PromoteModelFragment, PromotionDashboard
 
-MODELS = {"forecaster": "DemandForecaster", "ranker": "OfferRanker"}
+MODELS = ["DemandForecaster", "OfferRanker"]
+RESERVED_CONCURRENCY = 1  # promotions serialize: the Map runs no more at once
 RUNTIMES = {"python3.12": lambda_.Runtime.PYTHON_3_12, "python3.13": lambda_.Runtime.PYTHON_3_13}
 ARCHITECTURES = {"x86_64": lambda_.Architecture.X86_64, "arm64": lambda_.Architecture.ARM_64}
 
@@ -49,18 +56,17 @@ class RetrainingStack(Stack):
             environment="prod",
             challenger_alias="challenger",
             subject_prefix="[Retraining]",
+            reserved_concurrency=RESERVED_CONCURRENCY,
             # An Amazon Linux 2023 runtime on Graviton; the library's default is python3.11 on x86_64.
             runtime=RUNTIMES[lambda_runtime],
             architecture=ARCHITECTURES[lambda_architecture],
         )
 
-        failed = sfn.Fail(self, "RetrainingFailed", error="PromotionFailed", cause="see $.error")
+        failed = sfn.Fail(self, "RetrainingFailed", error="PromotionFailed", cause="a promotion failed, see $.error")
         deploy = sfn.Pass(self, "DeployChampions")  # your endpoint update, for each promoted model
-        # Each promotion, promoted or not, continues with the next one, then the deployment.
-        promote_ranker = self._promotion("ranker", then=deploy, on_failure=failed)
-        promote_forecaster = self._promotion("forecaster", then=promote_ranker, on_failure=failed)
-
-        definition = self._train().next(self._wait_for_training()).next(self._evaluate()).next(promote_forecaster)
+        promote_each = self._promote_each_model()
+        promote_each.add_catch(failed, result_path="$.error")
+        definition = self._train().next(self._wait_for_training()).next(promote_each).next(deploy)
         self.state_machine = sfn.StateMachine(
             self,
             "RetrainingWorkflow",
@@ -68,6 +74,15 @@ class RetrainingStack(Stack):
             timeout=Duration.hours(2),
             tracing_enabled=True,
             logs=sfn.LogOptions(destination=self._log_group(), level=sfn.LogLevel.ERROR),
+        )
+
+        self.errors_alarm = self._errors_alarm()
+        self.promotions_queue = self._promotions_queue()
+        self.promoted_rule = self.promote_model.on_promoted(
+            "OnPromoted", target=targets.SqsQueue(self.promotions_queue)
+        )
+        self.dashboard = PromotionDashboard(
+            self, "Dashboard", functions=[self.promote_model], state_machine=self.state_machine
         )
 
     def _auth(self, setting: dict[str, Any]) -> MlflowAuth:
@@ -81,28 +96,34 @@ class RetrainingStack(Stack):
             return MlflowAuth.none()
         return MlflowAuth.basic()
 
-    def _promotion(self, key: str, *, then: sfn.IChainable, on_failure: sfn.IChainable) -> PromoteModelFragment:
-        """The promotion of one model, reading that model's fields; state names ``<Key>-...``."""
-        name = key.capitalize()
-        promotion = self.promote_model.fragment(
+    def _promote_each_model(self) -> sfn.Map:
+        """One iteration per trained model: evaluate it, then promote it. The fragment's
+        ``on_not_promoted`` and ``on_failure`` are states of the iteration (a state outside the Map
+        cannot be the target of one inside); a failure fails the Map, whose catch fails the workflow."""
+        each_model = sfn.Map(
             self,
-            f"Promote{name}",
-            on_not_promoted=then,
-            on_failure=on_failure,
-            model_name=sfn.JsonPath.string_at(f"$.models.{key}.name"),
-            new_version=sfn.JsonPath.string_at(f"$.models.{key}.version"),
-            confidence=sfn.JsonPath.number_at(f"$.evaluation.{key}.confidence"),
-            result_path=f"$.promotions.{key}",
-            state_prefix=f"{name}-",
+            "PromoteEachModel",
+            items_path="$.models",
+            max_concurrency=RESERVED_CONCURRENCY,  # more would be throttled by the reserved concurrency
+            result_path="$.promotions",
         )
-        promotion.next(then)
-        return promotion
+        promotion: PromoteModelFragment = self.promote_model.fragment(
+            self,
+            "Promotion",
+            on_not_promoted=sfn.Pass(self, "ChampionKept"),
+            on_failure=sfn.Fail(self, "PromotionFailed", error="PromotionFailed", cause="see $.error"),
+            model_name=sfn.JsonPath.string_at("$.name"),
+            new_version=sfn.JsonPath.string_at("$.version"),  # an item without one: the latest Staging version
+            confidence=sfn.JsonPath.number_at("$.evaluation.confidence"),
+        )
+        each_model.item_processor(self._evaluate().next(promotion))
+        return each_model
 
     def _train(self) -> sfn.Pass:
         return sfn.Pass(
             self,
             "TrainModels",  # your training jobs
-            result=sfn.Result.from_object({k: {"name": name, "version": "7"} for k, name in MODELS.items()}),
+            result=sfn.Result.from_array([{"name": name, "version": "7"} for name in MODELS]),
             result_path="$.models",
         )
 
@@ -112,9 +133,36 @@ class RetrainingStack(Stack):
     def _evaluate(self) -> sfn.Pass:
         return sfn.Pass(
             self,
-            "EvaluateModels",  # your comparison of each challenger with its champion
-            result=sfn.Result.from_object({k: {"confidence": 0.9} for k in MODELS}),
+            "EvaluateModel",  # your comparison of this challenger with its champion
+            result=sfn.Result.from_object({"confidence": 0.9}),
             result_path="$.evaluation",
+        )
+
+    def _errors_alarm(self) -> cloudwatch.Alarm:
+        """Any promotion error in 15 minutes pages the alert topic (the construct's own alarm watches
+        Lambda's errors; this one the handler's, which a team may route elsewhere)."""
+        alarm = self.promote_model.metric_errors(period=Duration.minutes(15)).create_alarm(
+            self,
+            "PromotionErrors",
+            alarm_description="promote-model recorded a promotion error",
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.promote_model.alert_topic))
+        return alarm
+
+    def _promotions_queue(self) -> sqs.Queue:
+        """Each promotion's event, for the deployment pipeline to read, encrypted with promote-model's
+        key (the rule's target lets EventBridge use it)."""
+        return sqs.Queue(
+            self,
+            "Promotions",
+            encryption=sqs.QueueEncryption.KMS,
+            encryption_master_key=self.promote_model.encryption_key,
+            enforce_ssl=True,
+            retention_period=Duration.days(4),
         )
 
     def _log_group(self) -> logs.LogGroup:

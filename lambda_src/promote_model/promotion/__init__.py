@@ -30,7 +30,7 @@ from promote_model.promotion.policy import ALIAS_MODE, STAGE_MODE, AlertPublishe
 from promote_model.promotion.settling import CONCURRENCY_WINDOW_MS, EMPTY_REPAIR_JITTER_SECONDS, MAX_SETTLE_ROUNDS
 from promote_model.promotion.stage_mode import promote_by_stage
 from promote_model.request import PromotionRequest
-from promote_model.results import PromotionResult
+from promote_model.results import Promoted, PromotionResult
 from promote_model.together import Together, one_after_another
 
 __all__ = [
@@ -62,8 +62,11 @@ def promote(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     together: Together = one_after_another,
     pause: Callable[[float], None] = time.sleep,
+    emit_event: Callable[[Promoted], bool] | None = None,
 ) -> PromotionResult:
-    context = Context(request, registry, publisher, policy, together, now, pause)
+    """``emit_event`` sends the ``promoted`` event (``True`` when delivered): a promised side effect
+    like the notification, so a promotion is marked finished only after it (docs/delivery-guarantees.md)."""
+    context = Context(request, registry, publisher, policy, together, now, pause, emit_event)
     if policy.alias_mode:
         return promote_by_alias(context)
     return promote_by_stage(context)

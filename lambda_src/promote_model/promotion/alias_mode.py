@@ -40,7 +40,8 @@ def promote_by_alias(context: Context) -> PromotionResult:
     if is_champion(candidate, policy):
         if started_by_this_execution(candidate, context) and not finished(candidate) and not request.dry_run:
             recorded = candidate.tag(PREVIOUS_VERSION_TAG)
-            return _complete_by_alias(context, candidate.version, None if recorded in (None, "none") else recorded)
+            previous = None if recorded in (None, "none") else recorded
+            return _complete_by_alias(context, candidate.version, previous, as_found=candidate)
         return already_champion(context, candidate)
     if candidate.status != READY:
         return not_ready(context, candidate)
@@ -57,7 +58,9 @@ def promote_by_alias(context: Context) -> PromotionResult:
     return _complete_by_alias(context, candidate.version, archived_version)
 
 
-def _complete_by_alias(context: Context, version: str, archived_version: str | None) -> Promoted | NotPromoted:
+def _complete_by_alias(
+    context: Context, version: str, archived_version: str | None, *, as_found: ModelVersion | None = None
+) -> Promoted | NotPromoted:
     alias = context.policy.promotion_alias
     assert alias is not None
     try:
@@ -72,4 +75,4 @@ def _complete_by_alias(context: Context, version: str, archived_version: str | N
             model_name=context.name,
             new_version=version,
         )
-    return announce(context, version, archived_version)
+    return announce(context, version, archived_version, as_found=as_found)

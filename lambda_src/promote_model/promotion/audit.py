@@ -13,10 +13,15 @@ from promote_model.registry import ModelVersion
 MAX_TAG_VALUE_LENGTH = 5000  # MLflow's limit for a model version tag value
 EXECUTION_ID_TAG = "execution_id"
 PREVIOUS_VERSION_TAG = "previous_version"
-PROMOTED_AT_TAG = "promoted_at"  # its presence marks a finished promotion
+PROMOTED_AT_TAG = "promoted_at"  # its presence marks a finished promotion: every side effect done
+# The execution whose notification / promoted event was delivered: a retry of it does not send again
+# (the value is the execution id, so a marker left by an earlier promotion of the version never counts).
+NOTIFIED_FOR_TAG = "notification_sent_for"
+EVENT_SENT_FOR_TAG = "event_sent_for"
 ROLLED_BACK_FROM_TAG = "rolled_back_from"  # on a version a rollback restored: the champion it replaced
 ROLLED_BACK_TO_TAG = "rolled_back_to"  # on a champion a rollback abandoned: never a rollback target again
 ARCHIVED_AT_TAG = "archived_at"
+SUPERSEDED_BY_TAG = "superseded_by"
 
 
 def started_by_this_execution(version: ModelVersion, context: Context) -> bool:
@@ -25,6 +30,14 @@ def started_by_this_execution(version: ModelVersion, context: Context) -> bool:
         context.policy.audit_tags
         and execution_id is not None
         and version.tag(EXECUTION_ID_TAG) == execution_id[:MAX_TAG_VALUE_LENGTH]
+    )
+
+
+def delivered_for(version: ModelVersion | None, marker: str, context: Context) -> bool:
+    """Whether ``marker`` on the version says this execution already delivered that side effect."""
+    execution_id = context.request.execution_id
+    return (
+        version is not None and execution_id is not None and version.tag(marker) == execution_id[:MAX_TAG_VALUE_LENGTH]
     )
 
 
@@ -37,14 +50,15 @@ def version_or_none(tag_value: str) -> str | None:
 
 
 def audit_tag_writes(context: Context, version: str, archived_version: str | None) -> list[Callable[[], None]]:
+    """The audit tags but the finishing marker (``promoted_at``), which is written only after them
+    and after every promised side effect (``marker_writes``)."""
     request, policy = context.request, context.policy
-    timestamp = _timestamp(context.now())
+    timestamp = timestamp_now(context)
     promoted_tags = {
         "promoted_by": policy.actor,
         PREVIOUS_VERSION_TAG: archived_version or "none",
         "confidence": repr(request.confidence),
         "environment": policy.environment,
-        PROMOTED_AT_TAG: timestamp,
     }
     if request.execution_id is not None:
         promoted_tags[EXECUTION_ID_TAG] = request.execution_id
@@ -52,7 +66,7 @@ def audit_tag_writes(context: Context, version: str, archived_version: str | Non
         promoted_tags["approved_by"] = request.approved_by
     writes = tag_writes(context, version, promoted_tags)
     if archived_version is not None:
-        writes += tag_writes(context, archived_version, {ARCHIVED_AT_TAG: timestamp, "superseded_by": version})
+        writes += tag_writes(context, archived_version, {ARCHIVED_AT_TAG: timestamp, SUPERSEDED_BY_TAG: version})
     return writes
 
 
@@ -62,6 +76,10 @@ def tag_writes(context: Context, version: str, tags: dict[str, str]) -> list[Cal
         partial(context.registry.set_version_tag, context.name, version, key, value[:MAX_TAG_VALUE_LENGTH])
         for key, value in tags.items()
     ]
+
+
+def timestamp_now(context: Context) -> str:
+    return _timestamp(context.now())
 
 
 def _timestamp(at: datetime) -> str:

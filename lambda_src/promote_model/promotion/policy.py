@@ -12,6 +12,7 @@ from typing import Protocol
 from promote_model.alerts import DEFAULT_SUBJECT_PREFIX, PromotionNotice
 from promote_model.registry import ModelVersion, RegisteredModel
 from promote_model.request import PromotionRequest
+from promote_model.results import Promoted
 from promote_model.stages import ModelStage
 from promote_model.together import Together
 
@@ -74,6 +75,7 @@ class Context:
     together: Together
     now: Callable[[], datetime]
     pause: Callable[[float], None]
+    emit_event: Callable[[Promoted], bool] | None = None  # the ``promoted`` event; True when delivered
 
     @property
     def name(self) -> str:

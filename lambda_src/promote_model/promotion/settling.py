@@ -7,6 +7,7 @@ import random
 from functools import partial
 
 from promote_model.errors import PromotionError
+from promote_model.promotion.audit import ARCHIVED_AT_TAG, SUPERSEDED_BY_TAG, tag_writes, timestamp_now
 from promote_model.promotion.policy import Context
 from promote_model.registry import ModelVersion
 from promote_model.stages import ModelStage
@@ -17,6 +18,9 @@ CONCURRENCY_WINDOW_MS = 60_000
 # The verification reads, repairs and reads again until exactly one champion is left, at most this
 # many rounds; when concurrent transitions left none, it pauses up to 0.2 s, 0.4 s, 0.8 s, ... first.
 MAX_SETTLE_ROUNDS = 6
+# A champion archived this shortly before a transition that archived nothing was replaced by a
+# concurrent promotion of the same contest (the previous champion the winner names).
+CONTEST_WINDOW_MS = 5_000
 EMPTY_REPAIR_JITTER_SECONDS = 0.2
 
 
@@ -46,9 +50,11 @@ def settle_champion(context: Context, promoted: ModelVersion) -> tuple[str | Non
                 # Archive the losers, then look again: a version archived on a stale view may have been
                 # transitioned again meanwhile, and only a fresh read can say one champion is left.
                 winner = max(champions, key=lambda v: (v.last_updated_timestamp, int(v.version)))
-                losers = [partial(registry.archive, name, v.version) for v in champions if v != winner]
-                if any(isinstance(result, PromotionError) for result in context.together(*losers)):
+                losers = [v.version for v in champions if v != winner]
+                archives = [partial(registry.archive, name, loser) for loser in losers]
+                if any(isinstance(result, PromotionError) for result in context.together(*archives)):
                     return None, recent
+                record_archives(context, losers, winner.version)
             else:
                 # None left: wait a random moment (longer each round, so that contenders spread out),
                 # and if there is still none, restore our own; whoever goes first wins.
@@ -61,17 +67,28 @@ def settle_champion(context: Context, promoted: ModelVersion) -> tuple[str | Non
     return None, recent
 
 
+def record_archives(context: Context, losers: list[str], winner: str) -> None:
+    """The audit trail of the versions a settling round archived, as a promotion records the champion
+    it replaced (best effort: the archive is what settles the race)."""
+    if not context.policy.audit_tags or not losers:
+        return
+    stamp = timestamp_now(context)
+    tags = {ARCHIVED_AT_TAG: stamp, SUPERSEDED_BY_TAG: winner}
+    context.together(*(write for loser in losers for write in tag_writes(context, loser, tags)))
+
+
 def archived_by(promoted: ModelVersion, recent: list[ModelVersion]) -> str | None:
-    """The version the transition of ``promoted`` archived: MLflow archives it in the transition's
+    """The version the transition of ``promoted`` replaced: MLflow archives it in the transition's
     own write, with the transition's timestamp."""
-    archived = [
-        v
-        for v in recent
-        if v.current_stage == ModelStage.ARCHIVED.value
-        and v.last_updated_timestamp == promoted.last_updated_timestamp
-        and v.version != promoted.version
-    ]
-    return max(archived, key=lambda v: int(v.version)).version if archived else None
+    others = [v for v in recent if v.current_stage == ModelStage.ARCHIVED.value and v.version != promoted.version]
+    archived = [v for v in others if v.last_updated_timestamp == promoted.last_updated_timestamp]
+    if archived:
+        return max(archived, key=lambda v: int(v.version)).version
+    # Nothing was in Production when it ran: a concurrent transition had just archived the champion
+    # (MLflow does not lock). The champion replaced is then the one archived last, moments before it.
+    at = promoted.last_updated_timestamp
+    before = [v for v in others if at - CONTEST_WINDOW_MS <= v.last_updated_timestamp <= at]
+    return max(before, key=lambda v: (v.last_updated_timestamp, int(v.version))).version if before else None
 
 
 def _champions(versions: list[ModelVersion]) -> list[ModelVersion]:

@@ -18,7 +18,7 @@ from promote_model.promotion.candidates import READY, model_not_found, not_ready
 from promote_model.promotion.outcomes import already_champion, announce
 from promote_model.promotion.policy import Context
 from promote_model.promotion.rollback import resolve_rollback
-from promote_model.promotion.settling import archived_by, settle_champion
+from promote_model.promotion.settling import archived_by, record_archives, settle_champion
 from promote_model.registry import ModelVersion
 from promote_model.results import DryRun, NotPromoted, Promoted, PromotionResult, ReasonCode
 from promote_model.stages import ModelStage
@@ -45,7 +45,8 @@ def promote_by_stage(context: Context) -> PromotionResult:
             # This execution transitioned the version, but its answer was lost before the alias,
             # tags and notification: finish them, once (promoted_at marks a finished promotion).
             recorded = candidate.tag(PREVIOUS_VERSION_TAG)
-            return _complete(context, candidate, UNKNOWN if recorded is None else version_or_none(recorded))
+            archived = UNKNOWN if recorded is None else version_or_none(recorded)
+            return _complete(context, candidate, archived, resumed=True)
         return already_champion(context, candidate)
     if candidate.status != READY:
         return not_ready(context, candidate)
@@ -82,7 +83,9 @@ def _transition(context: Context, version: str, archived_version: Archived) -> M
     return raise_first_error(results[:1])[0]
 
 
-def _complete(context: Context, version: ModelVersion, archived: Archived) -> Promoted | NotPromoted:
+def _complete(
+    context: Context, version: ModelVersion, archived: Archived, *, resumed: bool = False
+) -> Promoted | NotPromoted:
     """After the transition: verify one champion, then announce it (or step aside for the winner).
 
     When the previous champion was not read before the transition (an explicit version needs only its
@@ -90,7 +93,20 @@ def _complete(context: Context, version: ModelVersion, archived: Archived) -> Pr
     the transition's timestamp — a flat cost, where reading the model grows with its history."""
     champion, recent = settle_champion(context, version)
     archived_version = archived_by(version, recent) if isinstance(archived, _Unknown) else archived
-    if champion is not None and champion != version.version:
+    superseded = champion is not None and champion != version.version
+    # What this transition archived gets its audit trail, naming the champion that stands: all of it
+    # when another promotion won the race (it cannot know what this one archived), the rest beside the
+    # replaced champion otherwise (announce tags that one).
+    archived_here = [
+        v.version
+        for v in recent
+        if v.current_stage == ModelStage.ARCHIVED.value
+        and v.last_updated_timestamp == version.last_updated_timestamp
+        and v.version != version.version
+        and (superseded or v.version != archived_version)
+    ]
+    record_archives(context, archived_here, champion if superseded and champion else version.version)
+    if superseded:
         return NotPromoted(
             ReasonCode.SUPERSEDED,
             f"Version {version.version} of model '{context.name}' was promoted, then superseded by a concurrent "
@@ -98,4 +114,4 @@ def _complete(context: Context, version: ModelVersion, archived: Archived) -> Pr
             model_name=context.name,
             new_version=version.version,
         )
-    return announce(context, version.version, archived_version)
+    return announce(context, version.version, archived_version, as_found=version if resumed else None)
