@@ -187,8 +187,9 @@ EXPECTED_PROMOTION_REQUESTS = Counter(
         ("POST", "model-versions/transition-stage"): 1,
         ("GET", "model-versions/search"): 1,  # the one-champion check, which also names the archived champion
         ("POST", "registered-models/alias"): 1,
-        # the execution's tag with the transition, then the audit trail on both versions, one request a tag
-        ("POST", "model-versions/set-tag"): 9,
+        # the execution's tag with the transition, the audit trail on both versions, the delivery markers
+        # (notification_sent_for, event_sent_for) and promoted_at last: one request a tag
+        ("POST", "model-versions/set-tag"): 11,
     }
 )
 
