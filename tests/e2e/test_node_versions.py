@@ -23,5 +23,11 @@ def test_the_state_machine_promotes_on_node(major, run_workflow, mlflow_client, 
     execution = run_workflow({"model_name": name, "challenger_version": "2", "comparison": {"confidence": 0.9}})
 
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
-    assert execution.states_entered() == ["PromoteModel", "WasModelPromoted", "ModelPromoted", "NotifySuccess"]
+    assert execution.states_entered() == [
+        "IsNewVersionGiven",
+        "PromoteModel",
+        "WasModelPromoted",
+        "ModelPromoted",
+        "NotifySuccess",
+    ]
     assert stages(mlflow_client, name) == {"1": "Archived", "2": "Production"}
