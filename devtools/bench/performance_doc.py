@@ -6,6 +6,8 @@ from __future__ import annotations
 from devtools.bench.counts import WIRE_LATENCY_SECONDS
 from devtools.bench.growth import ROUTE_SAMPLES, SIZES
 from devtools.bench.report import GROWTH_HEADERS, HEADERS, Report, format_met, format_ms, markdown_table
+from devtools.bench.runtimes import HEADERS as RUNTIME_HEADERS
+from devtools.bench.runtimes import runtime_rows
 
 
 def performance_markdown(report: Report) -> str:
@@ -151,6 +153,18 @@ signing secret (Secrets Manager) and starts one execution (Step Functions), both
 server on loopback, so the AWS calls cost loopback time only.
 
 {markdown_table(["Receiver", "Value"], report.receiver_rows())}
+
+### Cold start per runtime
+
+Our handler on each Lambda runtime it supports, on x86_64: the dev stack synthesized for that runtime
+(its layer's compiled wheels and `.pyc` files for that ABI; .bench/runtimes/), run in fresh
+interpreters of that Python version (pyenv's, where this machine has it; a runtime without one is
+reported absent), with the Results table's variables. {plan.runtime_cold} cold invocations per runtime
+(after one discarded), round-robin across runtimes, each a real promotion against the same MLflow
+server; init is the handler's import, cold is init plus that first invocation. The last column
+compares each runtime's cold p50 with python3.11's (the default) in this run.
+
+{markdown_table(RUNTIME_HEADERS, runtime_rows(report.runtime_cold))}
 
 ### What the Powertools Tracer costs at import
 

@@ -19,6 +19,7 @@ from typing import Any
 from devtools.bench.counts import SCENARIOS, WIRE_LATENCY_SECONDS, Rounds, Timeline, requests, route_names
 from devtools.bench.growth import SIZES, Growth, GrowthPlan
 from devtools.bench.routes import AT_ONCE, ONE_AFTER_ANOTHER
+from devtools.bench.runtimes import RuntimeColdStarts, runtime_rows
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class Plan:
     warm: int = 50  # timed warm invocations per handler
     writes: int = 9  # samples of each write timed alone or together
     growth: GrowthPlan = field(default_factory=lambda: GrowthPlan(warm=20, cold=3))  # per variant and size
+    runtime_cold: int = 20  # cold invocations per Lambda runtime (devtools/bench/runtimes.py)
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,7 @@ class Report:
     lambda_provided: list[str]
     warmup: int  # untimed warm invocations before the timed ones
     receiver_cold: list[dict[str, Any]]  # the webhook receiver's cold invocations (devtools/bench/receiver.py)
+    runtime_cold: list[RuntimeColdStarts]  # our handler's cold invocations per Lambda runtime
 
     def rows(self) -> list[Row]:
         init = {name: median(values) for name, values in self.init.items()}
@@ -263,6 +266,8 @@ class Report:
                           "Reads alone, per size:", *routes, "  " + self.growth_note(), "",
                           "Writes:", *(f"  {label}: {format_ms(ms)}" for label, ms in self.writes.items()), "",
                           "Webhook receiver:", *(f"  {label}: {value}" for label, value in self.receiver_rows()), "",
+                          "Cold start per runtime: runtime | interpreter | init p50 | cold p50 | p95 | peak RSS | vs 3.11:",
+                          *(f"  {' | '.join(row)}" for row in runtime_rows(self.runtime_cold)), "",
                           self.unmet_section(), ""])  # fmt: skip
 
     def round_rows(self) -> list[list[str]]:

@@ -41,6 +41,7 @@ from devtools.bench.receiver import receiver_cold_starts
 from devtools.bench.registry import Registry
 from devtools.bench.report import BundleSize, Plan, Report, machine
 from devtools.bench.routes import write_costs
+from devtools.bench.runtimes import runtime_bundles, runtime_cold_starts
 from devtools.paths import ROOT
 
 DOC = ROOT / "docs" / "performance.md"
@@ -95,7 +96,9 @@ BENCH_REQUIREMENTS = [
 ]
 
 
-QUICK = Plan(init=3, cold=3, cold_traced=3, warm=5, writes=3, growth=GrowthPlan(warm=3, cold=1))  # --quick: no document
+QUICK = Plan(
+    init=3, cold=3, cold_traced=3, warm=5, writes=3, growth=GrowthPlan(warm=3, cold=1), runtime_cold=3
+)  # --quick: no document
 # Detailed tracing on, as the stack's detailed_tracing gives the function (infra/constructs/function.py) and
 # the Lambda runtime then sets; no X-Ray daemon listens (UDP datagrams: the SDK never waits for one).
 TRACED = {"POWERTOOLS_TRACE_DISABLED": "false", "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
@@ -275,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     log(f"bundle: code {bundle.code_dir.relative_to(ROOT)}, layer {bundle.layer_dir.relative_to(ROOT)}")
     bench = bench_environment()
     children = Children(bench.python)
+    runtimes = runtime_bundles(bundle.code_dir, bundle.layer_dir)  # python3.11's is the bundle above
     growth_db = growth_database()  # first: by the growth runs, its versions are minutes old
 
     # No SNS or EventBridge here, and the baseline sends neither: alerts (no topic) and events are off.
@@ -334,6 +338,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         counted = promotion_rounds(children, registry, server.url, (ours, ours_defaults, baseline))
         log(f"cold invocations: {plan.cold} per handler, {plan.cold_traced} with detailed tracing, interleaved")
         cold = cold_timings(children, registry, server.url, plan, (ours, baseline), (ours_traced, baseline_traced))
+        log(f"cold invocations per Lambda runtime: {plan.runtime_cold} each, interleaved")
+        runtime_cold = runtime_cold_starts(
+            runtimes, registry, server.url, bench.boto3_dir, {**in_task_root, **SPEC_FLOW}, plan.runtime_cold
+        )
         log(f"warm invocations: {plan.warm} per handler, interleaved")
         warm = warm_timings(children, registry, server.url, (ours, baseline, ours_defaults), plan.warm)
         log(f"writes alone and together: {plan.writes} of each")
@@ -368,6 +376,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         lambda_provided=sorted(LAMBDA_PROVIDED),
         warmup=WARMUP,
         receiver_cold=receiver_cold,
+        runtime_cold=runtime_cold,
     )
     print(report.console())
     log(f"done in {minutes} min {seconds:02d} s")
