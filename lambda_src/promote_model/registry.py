@@ -194,15 +194,8 @@ class MLflowAdapter:
         }
         seen_tokens: set[str] = set()
         for _ in range(MAX_SEARCH_PAGES):
-            response = self._http.get(f"{_API}/model-versions/search", params, deadline=self._deadline)
-            if response.status != 200 or not response.parsed:
-                _expect(response, "model_versions")
-            page = response.body.get("model_versions") or []
-            if not isinstance(page, list):
-                raise RegistryResponseError("MLflow returned model_versions that is not a list")
-            found = [ModelVersion.from_api(item) for item in page]
+            found, token = self._search_page(params)
             versions += [v for v in found if v.name == name and v.last_updated_timestamp >= since_ms]
-            token = response.body.get("next_page_token")
             if not token or any(v.last_updated_timestamp < since_ms for v in found):
                 return versions
             token = str(token)
@@ -235,14 +228,18 @@ class MLflowAdapter:
         lowest version first; none when the model does not exist. ``key`` and ``value`` are the
         caller's own (letters, digits, '_'), so they need no quoting in MLflow's filter."""
         params = {"filter": f"{_name_filter(name)} AND tag.{key} = '{value}'", "max_results": str(SEARCH_PAGE_SIZE)}
+        found, _ = self._search_page(params)
+        return sorted((v for v in found if v.name == name and v.tag(key) == value), key=lambda v: int(v.version))
+
+    def _search_page(self, params: dict[str, str]) -> tuple[list[ModelVersion], object]:
+        """One page of MLflow's model-version search: its versions and its next page token, if any."""
         response = self._http.get(f"{_API}/model-versions/search", params, deadline=self._deadline)
         if response.status != 200 or not response.parsed:
             _expect(response, "model_versions")
         page = response.body.get("model_versions") or []
         if not isinstance(page, list):
             raise RegistryResponseError("MLflow returned model_versions that is not a list")
-        found = [ModelVersion.from_api(item) for item in page]
-        return sorted((v for v in found if v.name == name and v.tag(key) == value), key=lambda v: int(v.version))
+        return [ModelVersion.from_api(item) for item in page], response.body.get("next_page_token")
 
     def create_registered_model(self, name: str) -> None:
         """Create the model; one that exists already is as good (a concurrent promotion made it)."""

@@ -5,7 +5,6 @@ Validation raises ``ConfigurationError`` naming the variable, never quoting a cr
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -16,6 +15,7 @@ from promote_model.alerts import DEFAULT_SUBJECT_PREFIX
 from promote_model.errors import ConfigurationError
 from promote_model.events import DEFAULT_EVENT_BUS
 from promote_model.gate_settings import GateSettings, gates_from_environ
+from promote_model.loopback import is_loopback_host
 from promote_model.request import MAX_MODEL_NAME_LENGTH, MLFLOW_REFUSED_NAME_CHARACTERS
 
 MODEL_NAME_PLACEHOLDER = "{model_name}"
@@ -151,7 +151,7 @@ class ModelManagementSettings:
             parts.scheme == "http"
             and self.has_credentials
             and not self.allow_insecure_http
-            and not _is_loopback(parts.hostname or "")
+            and not is_loopback_host(parts.hostname or "")
         ):
             raise ConfigurationError(
                 "MLFLOW_TRACKING_URI uses plain http to a host other than loopback, which would "
@@ -272,12 +272,3 @@ def _flag(environ: Mapping[str, str], name: str, *, default: bool) -> bool:
     if value in _FALSE:
         return False
     raise ConfigurationError(f"{name} must be true or false, got {raw[:20]!r}")
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False

@@ -14,11 +14,13 @@ import base64
 import binascii
 import json
 import time
+from functools import cache
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 
-from promote_model.aws_clients import bounded_client, secrets_provider
+from promote_model.aws_calls import bounded_client
+from promote_model.deadline import Deadline
 from promote_model.errors import ConfigurationError
 from promote_model.executions import Started, StartFailed, start_once
 from promote_model.observability import logger, metrics, traced
@@ -27,6 +29,9 @@ from promote_model.webhook_signature import Rejected, verify_delivery
 from promote_model.webhook_trigger import Ignore, Malformed, TriggerSettings, decide
 
 SECRET_MAX_AGE_SECONDS = 300  # a changed secret is picked up within 5 minutes, without a cold start
+# Each AWS call's budget (the clients live across warm invocations, so a fixed one, not the
+# invocation's): 2 s to connect and 5 s to read, twice, inside the receiver's 15 s timeout.
+CALL_BUDGET_SECONDS = 14.0
 
 _settings: TriggerSettings | None = None
 _stepfunctions: Any = None
@@ -94,8 +99,16 @@ def _current_settings() -> TriggerSettings:
 def _stepfunctions_client() -> Any:
     global _stepfunctions
     if _stepfunctions is None:
-        _stepfunctions = bounded_client("stepfunctions")
+        _stepfunctions = bounded_client("stepfunctions", Deadline(CALL_BUDGET_SECONDS))
     return _stepfunctions
+
+
+@cache
+def secrets_provider() -> Any:
+    """Powertools' Secrets Manager provider (its cache of values lives as long as this environment)."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=bounded_client("secretsmanager", Deadline(CALL_BUDGET_SECONDS)))
 
 
 def _secrets(secret_arn: str) -> list[str]:

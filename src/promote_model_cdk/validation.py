@@ -10,7 +10,6 @@ The fragment's literal event values are checked with the function's own rules: t
 from __future__ import annotations
 
 import importlib
-import ipaddress
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +17,8 @@ from aws_cdk import Token
 
 # The handler's request rules, as the installed package carries them (plain Python, no AWS import).
 _REQUEST_MODULE = "promote_model_cdk._lambda.promote_model.request"
+# Which hosts are this machine, by the rule the function's settings apply (no import either).
+_LOOPBACK_MODULE = "promote_model_cdk._lambda.promote_model.loopback"
 # A placeholder for a field given as a JsonPath: valid by the function's rules, never deployed.
 _VALID_MODEL_NAME = "model"
 MAX_ENVIRONMENT_LENGTH = 64
@@ -43,15 +44,9 @@ def check_tracking_uri(value: str | None) -> str:
 
 def is_loopback_url(url: str) -> bool:
     """``url``'s host is this machine (``localhost`` or a loopback address), where the function
-    accepts plain http without ``allow_insecure_http`` (the rule of its settings module, which
-    imports the function's package and so cannot be loaded here)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    accepts plain http without ``allow_insecure_http``: the function's own rule."""
+    loopback = importlib.import_module(_LOOPBACK_MODULE)
+    return bool(loopback.is_loopback_host(urlsplit(url).hostname or ""))
 
 
 def plain_http_problem(uri: str, *, allow_insecure_http: bool, auth_kind: str) -> str | None:

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from aws_cdk import App, CfnParameter, Stack
+from aws_cdk import CfnParameter
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sqs as sqs
@@ -19,22 +19,9 @@ from aws_cdk.assertions import Template
 from promote_model.errors import RegistryUnavailableError
 from promote_model.observability import metrics, record_error, record_outcome
 from promote_model.results import NotPromoted, Promoted, ReasonCode
-from promote_model_cdk import MlflowAuth, PromoteModel, PromotionDashboard
+from promote_model_cdk import MlflowAuth, PromotionDashboard
+from tests.infra.stacks import bare_stack, make_promote_model
 from tests.infra.templates import DEFAULT_EVENT_BUS_ARN, resources
-
-TRACKING_URI = "https://mlflow.example.com"
-
-
-def _stack() -> Stack:
-    # No bundling: these tests read the template, not the assets (tests/infra/test_bundle.py does).
-    return Stack(App(context={"aws:cdk:bundling-stacks": []}), "Test")
-
-
-def _promote_model(stack: Stack, id: str = "PromoteModel", **options: Any) -> PromoteModel:
-    options.setdefault("tracking_uri", TRACKING_URI)
-    options.setdefault("auth", MlflowAuth.none())
-    options.setdefault("environment", "test")
-    return PromoteModel(stack, id, **options)
 
 
 def _settings(template: dict[str, Any], function_id: str | None = None) -> dict[str, Any]:
@@ -47,11 +34,11 @@ def _settings(template: dict[str, Any], function_id: str | None = None) -> dict[
 
 
 def test_deploy_time_tracking_uri_and_environment_pass_through_untouched():
-    stack = _stack()
+    stack = bare_stack()
     uri = CfnParameter(stack, "TrackingUri", type="String")
     environment = ssm.StringParameter.value_for_string_parameter(stack, "/promote-model/environment")
 
-    _promote_model(stack, tracking_uri=uri.value_as_string, environment=environment, auth=MlflowAuth.basic())
+    make_promote_model(stack, tracking_uri=uri.value_as_string, environment=environment, auth=MlflowAuth.basic())
     template = Template.from_stack(stack).to_json()
     settings = _settings(template)
 
@@ -62,10 +49,10 @@ def test_deploy_time_tracking_uri_and_environment_pass_through_untouched():
 
 
 def test_a_deploy_time_sagemaker_arn_is_the_tracking_uri_and_the_granted_resource():
-    stack = _stack()
+    stack = bare_stack()
     arn = CfnParameter(stack, "TrackingServerArn", type="String")
 
-    _promote_model(stack, tracking_uri=None, auth=MlflowAuth.sagemaker(arn.value_as_string))
+    make_promote_model(stack, tracking_uri=None, auth=MlflowAuth.sagemaker(arn.value_as_string))
     template = Template.from_stack(stack).to_json()
 
     assert _settings(template)["MLFLOW_TRACKING_URI"] == {"Ref": "TrackingServerArn"}
@@ -83,16 +70,16 @@ def test_a_deploy_time_sagemaker_arn_is_the_tracking_uri_and_the_granted_resourc
     ("build", "expected"),
     [
         (
-            lambda s: _promote_model(s, tracking_uri="mlflow.example.com"),
+            lambda s: make_promote_model(s, tracking_uri="mlflow.example.com"),
             "tracking_uri must be the MLflow server's http",
         ),
-        (lambda s: _promote_model(s, environment=" "), "environment must be a non-blank name"),
+        (lambda s: make_promote_model(s, environment=" "), "environment must be a non-blank name"),
         (lambda s: MlflowAuth.sagemaker("arn:aws:sagemaker:eu-west-1:1:model/x"), "tracking server ARN"),
     ],
 )
 def test_a_concrete_bad_value_is_refused_showing_the_value_and_what_was_expected(build, expected):
     with pytest.raises(ValueError, match=expected) as refused:
-        build(_stack())
+        build(bare_stack())
 
     message = str(refused.value)
     assert "got '" in message  # the value given
@@ -103,9 +90,9 @@ def test_a_concrete_bad_value_is_refused_showing_the_value_and_what_was_expected
 
 
 def test_every_promote_model_of_a_stack_shares_one_dependency_layer():
-    stack = _stack()
-    first = _promote_model(stack, "First")
-    second = _promote_model(stack, "Second", environment="other")
+    stack = bare_stack()
+    first = make_promote_model(stack, "First")
+    second = make_promote_model(stack, "Second", environment="other")
     template = Template.from_stack(stack).to_json()
 
     [layer_id] = resources(template, "AWS::Lambda::LayerVersion")
@@ -116,10 +103,12 @@ def test_every_promote_model_of_a_stack_shares_one_dependency_layer():
 
 
 def test_a_function_of_another_runtime_or_architecture_gets_its_own_layer():
-    stack = _stack()
-    default = _promote_model(stack, "Default")
-    arm = _promote_model(stack, "Arm", runtime=lambda_.Runtime.PYTHON_3_13, architecture=lambda_.Architecture.ARM_64)
-    arm_too = _promote_model(
+    stack = bare_stack()
+    default = make_promote_model(stack, "Default")
+    arm = make_promote_model(
+        stack, "Arm", runtime=lambda_.Runtime.PYTHON_3_13, architecture=lambda_.Architecture.ARM_64
+    )
+    arm_too = make_promote_model(
         stack, "ArmToo", runtime=lambda_.Runtime.PYTHON_3_13, architecture=lambda_.Architecture.ARM_64
     )
 
@@ -133,10 +122,10 @@ def test_a_function_of_another_runtime_or_architecture_gets_its_own_layer():
 
 
 def test_on_promoted_matches_the_functions_promoted_event_on_its_bus_and_targets_the_queue():
-    stack = _stack()
+    stack = bare_stack()
     queue = sqs.Queue(stack, "Deployments")
 
-    rule = _promote_model(stack).on_promoted("OnPromoted", target=targets.SqsQueue(queue))
+    rule = make_promote_model(stack).on_promoted("OnPromoted", target=targets.SqsQueue(queue))
     [props] = [r["Properties"] for r in resources(Template.from_stack(stack).to_json(), "AWS::Events::Rule").values()]
 
     assert rule.rule_arn
@@ -151,8 +140,8 @@ def test_on_promoted_matches_the_functions_promoted_event_on_its_bus_and_targets
 
 
 def test_the_function_puts_its_events_on_the_bus_the_rule_listens_to():
-    stack = _stack()
-    _promote_model(stack).on_promoted("OnPromoted")
+    stack = bare_stack()
+    make_promote_model(stack).on_promoted("OnPromoted")
     template = Template.from_stack(stack).to_json()
 
     assert _settings(template)["EVENT_BUS_NAME"] == "default"
@@ -160,8 +149,8 @@ def test_the_function_puts_its_events_on_the_bus_the_rule_listens_to():
 
 
 def test_on_promoted_without_events_fails_at_synth_saying_why():
-    stack = _stack()
-    promote_model = _promote_model(stack, events_enabled=False)
+    stack = bare_stack()
+    promote_model = make_promote_model(stack, events_enabled=False)
 
     with pytest.raises(ValueError, match="events_enabled=False"):
         promote_model.on_promoted("OnPromoted")
@@ -169,7 +158,7 @@ def test_on_promoted_without_events_fails_at_synth_saying_why():
 
 def test_on_outcome_refuses_an_outcome_the_function_never_sends():
     with pytest.raises(ValueError, match="got \\['promotion'\\]"):
-        _promote_model(_stack()).on_outcome("Rule", outcomes=["promotion"])
+        make_promote_model(bare_stack()).on_outcome("Rule", outcomes=["promotion"])
 
 
 # --- metrics -----------------------------------------------------------------------------------------
@@ -212,8 +201,8 @@ def test_the_metric_helpers_name_exactly_what_the_handler_emits(capsys):
     emitted = _emitted(capsys)
 
     # When alarms are made on the helpers
-    stack = _stack()
-    promote_model = _promote_model(stack)
+    stack = bare_stack()
+    promote_model = make_promote_model(stack)
     for id, metric in {
         "Promotions": promote_model.metric_promotions(),
         "NotPromoted": promote_model.metric_not_promoted(),
@@ -230,8 +219,8 @@ def test_the_metric_helpers_name_exactly_what_the_handler_emits(capsys):
 
 
 def test_metric_duration_is_this_functions_lambda_duration():
-    stack = _stack()
-    promote_model = _promote_model(stack)
+    stack = bare_stack()
+    promote_model = make_promote_model(stack)
     promote_model.metric_duration().create_alarm(stack, "Slow", threshold=50_000, evaluation_periods=1)
     template = Template.from_stack(stack).to_json()
 
@@ -246,8 +235,8 @@ def test_metric_duration_is_this_functions_lambda_duration():
 
 
 def test_the_dashboard_shows_promotions_reasons_errors_durations_and_executions():
-    stack = _stack()
-    first, second = _promote_model(stack, "First"), _promote_model(stack, "Second")
+    stack = bare_stack()
+    first, second = make_promote_model(stack, "First"), make_promote_model(stack, "Second")
     machine = sfn.StateMachine(
         stack, "Machine", definition_body=sfn.DefinitionBody.from_chainable(sfn.Pass(stack, "P"))
     )
@@ -277,4 +266,4 @@ def test_the_dashboard_shows_promotions_reasons_errors_durations_and_executions(
 
 def test_a_dashboard_of_no_function_is_refused():
     with pytest.raises(ValueError, match="at least one PromoteModel"):
-        PromotionDashboard(_stack(), "Dashboard", functions=[])
+        PromotionDashboard(bare_stack(), "Dashboard", functions=[])

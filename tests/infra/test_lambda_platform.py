@@ -15,6 +15,7 @@ from infra.app_factory import build_app
 from infra.config import ConfigError, load_environment
 from promote_model_cdk import MlflowAuth, PromoteModel
 from tests.infra.conftest import cdk_context
+from tests.infra.stacks import make_promote_model
 from tests.infra.templates import resources
 
 RUNTIMES = [lambda_.Runtime.PYTHON_3_11, lambda_.Runtime.PYTHON_3_12, lambda_.Runtime.PYTHON_3_13]
@@ -24,14 +25,7 @@ NO_BUNDLING = {"aws:cdk:bundling-stacks": []}  # these tests read templates; tes
 
 def _template(**props: Any) -> dict[str, Any]:
     stack = Stack(App(context=NO_BUNDLING), "Test")
-    PromoteModel(
-        stack,
-        "PromoteModel",
-        tracking_uri="https://mlflow.example.com",
-        auth=MlflowAuth.none(),
-        environment="t",
-        **props,
-    )
+    make_promote_model(stack, environment="t", **props)
     return Template.from_stack(stack).to_json()
 
 

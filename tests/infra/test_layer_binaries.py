@@ -12,8 +12,8 @@ import pytest
 from aws_cdk import App, AssetStaging, Stack
 from aws_cdk import aws_lambda as lambda_
 
-from promote_model_cdk import MlflowAuth, PromoteModel
 from promote_model_cdk.package_data import LAYER_REQUIREMENTS_DIR, LAYER_REQUIREMENTS_FILE
+from tests.infra.stacks import make_promote_model
 from tests.interpreters import interpreter
 
 ELF_MACHINES = {0x3E: "x86_64", 0xB7: "aarch64"}  # e_machine of an ELF header
@@ -24,15 +24,7 @@ def _synthesize(outdir: Path, runtime: lambda_.Runtime, architecture: lambda_.Ar
     AssetStaging.clear_asset_hash_cache()  # bundle now, even if another test bundled this platform
     app = App(outdir=str(outdir), context={"aws:cdk:enable-asset-metadata": True})
     stack = Stack(app, "Platform")
-    PromoteModel(
-        stack,
-        "PromoteModel",
-        tracking_uri="https://mlflow.example.com",
-        auth=MlflowAuth.none(),
-        environment="t",
-        runtime=runtime,
-        architecture=architecture,
-    )
+    make_promote_model(stack, environment="t", runtime=runtime, architecture=architecture)
     assembly = app.synth()
     template = assembly.get_stack_by_name("Platform").template
     [layer] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::LayerVersion"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -50,6 +51,15 @@ class AwsRow:
 _ROWS: list[FaultRow] = []
 _AWS_ROWS: list[AwsRow] = []
 _HOSTILE_ROWS: list[HostileRow] = []
+
+
+def timed(call: Any) -> tuple[Any, Exception | None, float]:
+    """``call()``'s result or the exception it raised, and how long it took."""
+    started = time.monotonic()
+    try:
+        return call(), None, time.monotonic() - started
+    except Exception as error:
+        return None, error, time.monotonic() - started
 
 
 @pytest.fixture(scope="session")

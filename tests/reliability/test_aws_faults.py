@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,6 +34,7 @@ from promote_model.errors import (
     RegistryResponseError,
     RegistryUnavailableError,
 )
+from tests.reliability.conftest import timed
 from tests.support import invoke, log_records, received_notifications, register_model, stages
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,14 +66,6 @@ SNS_CODES = {
     "answer lost": {"ConnectionClosedError"},
     REFUSED: {"EndpointConnectionError"},
 }
-
-
-def _timed(call):
-    started = time.monotonic()
-    try:
-        return call(), None, time.monotonic() - started
-    except Exception as error:
-        return None, error, time.monotonic() - started
 
 
 @pytest.fixture(scope="session")
@@ -164,7 +156,7 @@ def test_a_failed_notification_or_event_is_delivered_by_the_retry(
     events_queue = _promoted_events_queue(moto, name)
     _inject(aws_env, aws_proxies, service, faults[fault_name])
 
-    _, error, seconds = _timed(lambda: invoke(_event(name), timeout_seconds=20))
+    _, error, seconds = timed(lambda: invoke(_event(name), timeout_seconds=20))
     _heal(aws_env, aws_proxies)
     retry = invoke(_event(name))
     again = invoke(_event(name))
@@ -211,7 +203,7 @@ def test_a_kill_mid_call_leaves_the_promotion_for_the_retry_to_finish(
         probe.wait(timeout=10)
     _heal(aws_env, aws_proxies)
 
-    retry, error, seconds = _timed(lambda: invoke(_event(name)))
+    retry, error, seconds = timed(lambda: invoke(_event(name)))
 
     assert in_flight
     assert error is None
@@ -232,7 +224,7 @@ def test_sns_and_events_stalling_with_20_seconds_left_answer_in_time(aws_env, aw
     aws_proxies["sns"].inject("/", STALL)
     aws_proxies["events"].inject("/", STALL)
 
-    _, error, seconds = _timed(lambda: invoke(_event(name), timeout_seconds=20))
+    _, error, seconds = timed(lambda: invoke(_event(name), timeout_seconds=20))
 
     assert isinstance(error, PromotionIncompleteError)
     assert seconds <= 19
@@ -249,7 +241,7 @@ def test_verification_sns_and_events_stalling_answer_within_25_seconds(
     aws_proxies["sns"].inject("/", STALL)
     aws_proxies["events"].inject("/", STALL)
 
-    _, error, seconds = _timed(lambda: invoke(_event(name), timeout_seconds=60))
+    _, error, seconds = timed(lambda: invoke(_event(name), timeout_seconds=60))
     proxy.clear()
 
     # never "promoted: true" while something promised is missing
@@ -286,7 +278,7 @@ def test_any_combination_of_stalls_answers_a_second_before_the_deadline(
         else:
             proxy.inject(part, STALL)
 
-    _, error, seconds = _timed(lambda: invoke(_event(name), timeout_seconds=12))
+    _, error, seconds = timed(lambda: invoke(_event(name), timeout_seconds=12))
     proxy.clear()
 
     assert isinstance(error, PromotionError), error
@@ -315,7 +307,7 @@ def hanging_resolver(monkeypatch) -> Iterator[None]:
 def test_a_hanging_resolver_for_mlflow_is_bounded(aws_env, hanging_resolver, record_fault):
     aws_env.setenv("MLFLOW_TRACKING_URI", "http://mlflow.hang.test:5000")
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy"}, timeout_seconds=60))
+    _, error, seconds = timed(lambda: invoke({"model_name": "PascalStrategy"}, timeout_seconds=60))
 
     assert isinstance(error, RegistryUnavailableError)
     assert seconds < 25
@@ -327,7 +319,7 @@ def test_a_hanging_resolver_for_sns_is_bounded(aws_env, aws_proxies, hanging_res
     aws_env.setenv("AWS_ENDPOINT_URL_SNS", f"http://sns.hang.test:{port}")
     name = register_model(mlflow_client, ["Production", "Staging"])
 
-    _, error, seconds = _timed(lambda: invoke(_event(name), timeout_seconds=20))
+    _, error, seconds = timed(lambda: invoke(_event(name), timeout_seconds=20))
 
     assert isinstance(error, PromotionIncompleteError)
     assert seconds < 19
@@ -362,7 +354,7 @@ def test_a_transient_secrets_manager_failure_is_retryable(
         aws_env.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", f"http://127.0.0.1:{free_port()}")
         credentials._secrets_provider.cache_clear()
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    _, error, seconds = timed(lambda: invoke({"model_name": name, "new_version": "2"}))
     aws_proxies["secrets"].clear()
     aws_env.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", aws_proxies["secrets"].url)
     credentials._secrets_provider.cache_clear()
@@ -395,7 +387,7 @@ def test_a_permanent_secrets_manager_failure_is_a_configuration_error(
     aws_env.setenv("MLFLOW_CREDENTIALS_SECRET_ARN", _secret(moto, SecretString='{"username": "a", "password": "b"}'))
     aws_proxies["secrets"].inject("/", **fault)
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy"}))
+    _, error, seconds = timed(lambda: invoke({"model_name": "PascalStrategy"}))
 
     assert isinstance(error, ConfigurationError), error
     record_fault(f"Secrets Manager: {fault_name}", "`ConfigurationError` (terminal)", "untouched", seconds)
@@ -404,7 +396,7 @@ def test_a_permanent_secrets_manager_failure_is_a_configuration_error(
 def test_a_secret_binary_that_is_not_utf8_is_a_configuration_error(aws_env, moto, record_fault):
     aws_env.setenv("MLFLOW_CREDENTIALS_SECRET_ARN", _secret(moto, SecretBinary=b"\xff\xfe\x00bad"))
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy"}))
+    _, error, seconds = timed(lambda: invoke({"model_name": "PascalStrategy"}))
 
     assert isinstance(error, ConfigurationError), error
     record_fault("a `SecretBinary` that is not UTF-8", "`ConfigurationError` (malformed)", "untouched", seconds)
@@ -416,7 +408,7 @@ def test_a_404_that_is_not_mlflows_is_not_model_not_found(faulty_env, proxy, mlf
     proxy.inject(route, "404", body=b"<html><body>404 Not Found</body></html>", headers={"Content-Type": "text/html"})
     event = {"model_name": name} if route.startswith("/registered") else {"model_name": name, "new_version": "2"}
 
-    _, error, seconds = _timed(lambda: invoke(event))
+    _, error, seconds = timed(lambda: invoke(event))
 
     assert isinstance(error, RegistryResponseError), error
     assert "does not answer like MLflow's REST API" in str(error)
@@ -468,6 +460,6 @@ def test_no_builtin_exception_escapes_the_handler(aws_env, moto, mlflow_client, 
     else:
         _raise_in_api_call(monkeypatch, boundary, TypeError("unexpected"))
 
-    _, error, _ = _timed(lambda: invoke(_event(name)))
+    _, error, _ = timed(lambda: invoke(_event(name)))
 
     assert error is None or isinstance(error, PromotionError), repr(error)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import boto3
@@ -17,17 +16,10 @@ from promote_model.errors import (
     PromotionIncompleteError,
     RegistryUnavailableError,
 )
+from tests.reliability.conftest import timed
 from tests.support import invoke, received_notifications, register_model, registry_state, stages
 
 TRANSITION = "/model-versions/transition-stage"
-
-
-def _timed(call):
-    started = time.monotonic()
-    try:
-        return call(), None, time.monotonic() - started
-    except Exception as error:
-        return None, error, time.monotonic() - started
 
 
 def _describe(stage_map):
@@ -37,7 +29,7 @@ def _describe(stage_map):
 def test_registry_refusing_connections(lambda_env, mlflow_client, record_fault):
     lambda_env.setenv("MLFLOW_TRACKING_URI", f"http://127.0.0.1:{free_port()}")
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy", "new_version": "2"}))
+    _, error, seconds = timed(lambda: invoke({"model_name": "PascalStrategy", "new_version": "2"}))
 
     assert isinstance(error, RegistryUnavailableError)
     record_fault("MLflow refuses connections", "`RegistryUnavailableError` (4 attempts)", "untouched", seconds)
@@ -48,7 +40,7 @@ def test_registry_stalling(faulty_env, proxy, mlflow_client, record_fault):
     before = registry_state(mlflow_client, name)
     proxy.inject("/api/", STALL)
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    _, error, seconds = timed(lambda: invoke({"model_name": name, "new_version": "2"}))
 
     assert isinstance(error, RegistryUnavailableError)
     proxy.clear()
@@ -62,7 +54,7 @@ def test_registry_answering_5xx(faulty_env, proxy, mlflow_client, record_fault, 
     before = registry_state(mlflow_client, name)
     proxy.inject("/api/", status)
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    _, error, seconds = timed(lambda: invoke({"model_name": name, "new_version": "2"}))
 
     assert isinstance(error, RegistryUnavailableError)
     assert f"HTTP {status}" in str(error)
@@ -77,7 +69,7 @@ def test_a_transient_5xx_on_a_read_is_retried(faulty_env, proxy, mlflow_client, 
     name = register_model(mlflow_client, ["Production", "Staging"])
     proxy.inject("/model-versions/get", "503", times=2)
 
-    result, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    result, error, seconds = timed(lambda: invoke({"model_name": name, "new_version": "2"}))
 
     assert error is None
     assert result["promoted"] is True
@@ -91,7 +83,7 @@ def test_a_5xx_on_the_transition_is_not_retried_blindly(faulty_env, proxy, mlflo
     name = register_model(mlflow_client, ["Production", "Staging"])
     proxy.inject(TRANSITION, "500", times=1)
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    _, error, seconds = timed(lambda: invoke({"model_name": name, "new_version": "2"}))
 
     # the transition's effect is unknown, so the function reads back, finds nothing done, and says so
     assert isinstance(error, RegistryUnavailableError)
@@ -110,7 +102,7 @@ def test_connection_dropped_after_the_transition_reached_mlflow(
     name = register_model(mlflow_client, ["Production", "Staging"])
     proxy.inject(TRANSITION, DROP_AFTER_FORWARD, times=1)
 
-    first, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    first, error, seconds = timed(lambda: invoke({"model_name": name, "new_version": "2"}))
     # Step Functions' retry of the same request
     retry = invoke({"model_name": name, "new_version": "2"})
 
@@ -136,7 +128,7 @@ def test_secrets_manager_unreachable(lambda_env, moto, record_fault):
 
     credentials._secrets_provider.cache_clear()
     try:
-        _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy"}))
+        _, error, seconds = timed(lambda: invoke({"model_name": "PascalStrategy"}))
     finally:
         credentials._secrets_provider.cache_clear()
 
@@ -160,7 +152,7 @@ def test_secret_missing_or_malformed(lambda_env, moto, record_fault, label, secr
         ]
     lambda_env.setenv("MLFLOW_CREDENTIALS_SECRET_ARN", arn)
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": "PascalStrategy"}))
+    _, error, seconds = timed(lambda: invoke({"model_name": "PascalStrategy"}))
 
     assert isinstance(error, ConfigurationError)
     record_fault(f"credentials secret {label}", "`ConfigurationError` naming the setting", "untouched", seconds)
@@ -171,7 +163,7 @@ def test_sns_failing_after_a_successful_transition(lambda_env, mlflow_client, re
     handler.reset_runtime()
     name = register_model(mlflow_client, ["Production", "Staging"])
 
-    result, error, seconds = _timed(lambda: invoke({"model_name": name}))
+    result, error, seconds = timed(lambda: invoke({"model_name": name}))
 
     assert error is None
     assert (result["promoted"], result["notification_sent"]) == (True, False)
@@ -193,7 +185,7 @@ def test_a_retry_finishes_a_promotion_whose_answer_and_read_back_were_lost(
     # the read-back that would tell what happened fails too (the first read is of the champion, v1)
     proxy.inject("/model-versions/get", "503", skip=1)
 
-    _, error, seconds = _timed(lambda: invoke(event))
+    _, error, seconds = timed(lambda: invoke(event))
     proxy.clear()
     # Step Functions retries the same execution's task, then (say) a Lambda service error retries it again
     retry = invoke(event)
@@ -239,7 +231,7 @@ def test_retry_after_on_429_is_honoured_within_the_budget(faulty_env, proxy, mlf
     name = register_model(mlflow_client, ["Production", "Staging"])
     proxy.inject("/model-versions/get", "429", times=1, headers={"Retry-After": "2"})
 
-    result, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    result, error, seconds = timed(lambda: invoke({"model_name": name, "new_version": "2"}))
 
     assert error is None
     assert result["promoted"] is True
@@ -256,7 +248,7 @@ def test_retry_after_beyond_the_budget_gives_up_at_once(faulty_env, proxy, mlflo
     name = register_model(mlflow_client, ["Production", "Staging"])
     proxy.inject("/model-versions/get", "429", headers={"Retry-After": "3600"})
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    _, error, seconds = timed(lambda: invoke({"model_name": name, "new_version": "2"}))
 
     assert isinstance(error, RegistryUnavailableError)
     assert "asked to wait 3600 s" in str(error)
@@ -277,8 +269,8 @@ def test_an_answer_never_says_promoted_while_the_alias_names_another_version(
     mlflow_client.set_registered_model_alias(name, "champion", "1")
     proxy.inject("/registered-models/alias", "500")
 
-    _, error, seconds = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))
-    _, still, _ = _timed(lambda: invoke({"model_name": name, "new_version": "2"}))  # the alias still fails
+    _, error, seconds = timed(lambda: invoke({"model_name": name, "new_version": "2"}))
+    _, still, _ = timed(lambda: invoke({"model_name": name, "new_version": "2"}))  # the alias still fails
     proxy.clear()
     retry = invoke({"model_name": name, "new_version": "2"})
 
