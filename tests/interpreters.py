@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import functools
 import shutil
-import subprocess
 from pathlib import Path
+
+from promote_model_cdk.bundling import runs_as
 
 PYENV_VERSIONS = Path.home() / ".pyenv" / "versions"
 LAMBDA_PYTHONS = ("3.11", "3.12", "3.13")
@@ -24,23 +25,9 @@ def interpreter(version: str) -> Path | None:
     )
     on_path = shutil.which(f"python{version}")
     for candidate in [*candidates, *([Path(on_path)] if on_path else [])]:
-        if _reports(candidate, version):
+        if runs_as(candidate, version):
             return candidate
     return None
-
-
-def _reports(python: Path, version: str) -> bool:
-    try:
-        answer = subprocess.run(
-            [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return answer.returncode == 0 and answer.stdout.strip() == version
 
 
 def node_binary(major: int) -> Path:

@@ -47,19 +47,22 @@ def compiling_python(version: str) -> str | None:
     if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
         return sys.executable
     python = shutil.which(f"python{version}")
-    if python is None:
-        return None
+    return python if python is not None and runs_as(python, version) else None
+
+
+def runs_as(python: str | Path, version: str) -> bool:
+    """Whether the interpreter ``python`` runs and says it is ``version`` (``3.13``)."""
     try:
         answer = subprocess.run(
-            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
             capture_output=True,
             text=True,
             timeout=30,
             check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
-        return None
-    return python if answer.returncode == 0 and answer.stdout.strip() == version else None
+        return False
+    return answer.returncode == 0 and answer.stdout.strip() == version
 
 
 def _compile(directory: Path, version: str) -> bool:
